@@ -1,0 +1,24 @@
+"""Deep Learning in a Nutshell: the course kit's library.
+
+Functional ops (NCHW arrays, float32 or float64)::
+
+    conv2d(x, w, b=None, *, stride=1, padding=0, device="auto") -> y
+    conv2d_backward(dy, x, w, *, stride=1, padding=0, device="auto") -> (dx, dw, db)
+    max_pool2d(x, size, *, stride=None, device="auto") -> y
+    max_pool2d_backward(dy, x, size, *, stride=None, device="auto") -> dx
+    avg_pool2d(x, size, *, stride=None, device="auto") -> y
+    avg_pool2d_backward(dy, x, size, *, stride=None, device="auto") -> dx
+"""
+from .ops.conv import conv2d, conv2d_backward
+from .ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "conv2d",
+    "conv2d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+]

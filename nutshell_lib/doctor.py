@@ -1,0 +1,55 @@
+"""``nutshell doctor``: what a learner or instructor needs to know when something is slow or broken."""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+
+def kernel_cache_dir() -> Path:
+    """Directory where Numba writes the compiled kernels of this package."""
+    from .kernels.jit import cache_probe
+
+    return Path(cache_probe._cache._cache_path)
+
+
+def is_writable(directory: Path) -> bool:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
+
+
+def report() -> list[tuple[str, str]]:
+    """(label, value) rows describing this machine's set-up."""
+    import numba
+    import numpy
+
+    from .kernels.jit import cache_probe
+    from .ops.device import cuda_status
+
+    cache_probe(1)  # run one parallel kernel so Numba has picked its threading layer
+    usable, reason = cuda_status()
+    cache_dir = kernel_cache_dir()
+    return [
+        ("Python", f"{platform.python_version()} ({sys.executable})"),
+        ("NumPy", numpy.__version__),
+        ("Numba", numba.__version__),
+        ("CPU cores", str(os.cpu_count())),
+        ("Numba threads", f"{numba.get_num_threads()} (set NUMBA_NUM_THREADS to change)"),
+        ("Threading layer", numba.threading_layer()),
+        ("CUDA", ("usable: " if usable else "not usable: ") + reason),
+        ("Numba cache", f"{cache_dir} ({'writable' if is_writable(cache_dir) else 'NOT writable: set NUMBA_CACHE_DIR'})"),
+    ]
+
+
+def main() -> int:
+    rows = report()
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    return 0

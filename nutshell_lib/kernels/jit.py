@@ -1,0 +1,26 @@
+"""One place that decides how CPU kernels are compiled."""
+import numba
+
+
+def cpu_kernel(function=None, *, parallel=False):
+    """Compile a plain Python function with ``numba.njit``, cached on disk.
+
+    The function stays importable as plain Python (the source is unchanged), which is what
+    ``NUMBA_DISABLE_JIT=1`` runs. ``parallel=True`` turns ``numba.prange`` loops into threads.
+    """
+    def wrap(python_function):
+        return numba.njit(python_function, cache=True, parallel=parallel, nogil=True)
+
+    return wrap if function is None else wrap(function)
+
+
+def _cache_probe(n):
+    total = 0
+    for i in numba.prange(n):
+        total += i
+    return total
+
+
+# A tiny cached parallel kernel: `nutshell doctor` runs it to learn the threading layer and
+# to find where this package's kernels are cached.
+cache_probe = cpu_kernel(_cache_probe, parallel=True)

@@ -1,0 +1,1 @@
+"""Validated public ops: check arguments, pick the device, call the kernels."""

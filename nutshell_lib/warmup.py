@@ -1,0 +1,19 @@
+"""Compile every CPU kernel (and CUDA kernel where a GPU is usable) for both float dtypes."""
+import numpy as np
+
+from .ops.conv import conv2d, conv2d_backward
+from .ops.device import resolve_device
+from .ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+
+
+def compile_all_kernels() -> None:
+    devices = ["cpu"] + (["cuda"] if resolve_device("auto") == "cuda" else [])
+    for device in devices:
+        for dtype in (np.float32, np.float64):
+            x = np.ones((1, 2, 6, 6), dtype)
+            w = np.ones((3, 2, 3, 3), dtype)
+            y = conv2d(x, w, np.zeros(3, dtype), padding=1, device=device)
+            conv2d_backward(y, x, w, padding=1, device=device)
+            for forward, backward in ((max_pool2d, max_pool2d_backward), (avg_pool2d, avg_pool2d_backward)):
+                pooled = forward(x, 2, device=device)
+                backward(pooled, x, 2, device=device)

@@ -5,7 +5,7 @@ gradients of the windows that contain it, so no two threads write the same eleme
 atomics are needed, even when windows overlap (stride < size). Windows are visited in row-major
 order, the order in which the CPU kernels scatter, so both devices round identically.
 
-Arrays are C-contiguous NCHW device arrays; ``nutshell_lib.ops.pool`` validates and moves them.
+Arrays are C-contiguous stacks of planes, (P, H, W) with P = N * C, on the device; ``nutshell_lib.ops.pool`` validates and moves them.
 Importing this module imports ``numba.cuda``: the ops import it only when a GPU is used.
 """
 import warnings
@@ -24,69 +24,68 @@ covering_windows = cuda.jit(device=True)(_covering_windows)
 
 
 @cuda.jit(device=True)
-def nchw_position(index, shape):
-    """(n, c, h, w) of the flat C-order ``index`` into an array of ``shape``."""
-    rest, w = divmod(index, shape[3])
-    rest, h = divmod(rest, shape[2])
-    n, c = divmod(rest, shape[1])
-    return n, c, h, w
+def plane_position(index, shape):
+    """(p, h, w) of the flat C-order ``index`` into an array of ``shape`` (P, H, W)."""
+    rest, w = divmod(index, shape[2])
+    p, h = divmod(rest, shape[1])
+    return p, h, w
 
 
 @cuda.jit
 def max_pool_forward(x, y, size_h, size_w, stride_h, stride_w):
-    """y[n, c, i, j] = max of x's window (i, j). x: (N, C, H, W), y: (N, C, Ho, Wo)."""
+    """y[p, i, j] = max of x's window (i, j). x: (P, H, W), y: (P, Ho, Wo)."""
     index = cuda.grid(1)
     if index < y.size:
-        n, c, i, j = nchw_position(index, y.shape)
-        row, col = first_max(x, n, c, i * stride_h, j * stride_w, size_h, size_w)
-        y[n, c, i, j] = x[n, c, row, col]
+        p, i, j = plane_position(index, y.shape)
+        row, col = first_max(x, p, i * stride_h, j * stride_w, size_h, size_w)
+        y[p, i, j] = x[p, row, col]
 
 
 @cuda.jit
 def max_pool_backward(dy, x, dx, size_h, size_w, stride_h, stride_w):
-    """dx[n, c, h, w] = sum of dy over the windows whose first maximum is (h, w).
+    """dx[p, h, w] = sum of dy over the windows whose first maximum is (h, w).
 
-    dy: (N, C, Ho, Wo), x: (N, C, H, W), dx: (N, C, H, W).
+    dy: (P, Ho, Wo), x: (P, H, W), dx: (P, H, W).
     """
     index = cuda.grid(1)
     if index < dx.size:
-        n, c, h, w = nchw_position(index, dx.shape)
-        first_i, last_i = covering_windows(h, size_h, stride_h, dy.shape[2])
-        first_j, last_j = covering_windows(w, size_w, stride_w, dy.shape[3])
+        p, h, w = plane_position(index, dx.shape)
+        first_i, last_i = covering_windows(h, size_h, stride_h, dy.shape[1])
+        first_j, last_j = covering_windows(w, size_w, stride_w, dy.shape[2])
         total = dx.dtype.type(0)
         for i in range(first_i, last_i + 1):
             for j in range(first_j, last_j + 1):
-                row, col = first_max(x, n, c, i * stride_h, j * stride_w, size_h, size_w)
+                row, col = first_max(x, p, i * stride_h, j * stride_w, size_h, size_w)
                 if row == h and col == w:
-                    total += dy[n, c, i, j]
-        dx[n, c, h, w] = total
+                    total += dy[p, i, j]
+        dx[p, h, w] = total
 
 
 @cuda.jit
 def avg_pool_forward(x, y, size_h, size_w, stride_h, stride_w):
-    """y[n, c, i, j] = mean of x's window (i, j). x: (N, C, H, W), y: (N, C, Ho, Wo)."""
+    """y[p, i, j] = mean of x's window (i, j). x: (P, H, W), y: (P, Ho, Wo)."""
     index = cuda.grid(1)
     if index < y.size:
-        n, c, i, j = nchw_position(index, y.shape)
-        y[n, c, i, j] = window_mean(x, n, c, i * stride_h, j * stride_w, size_h, size_w)
+        p, i, j = plane_position(index, y.shape)
+        y[p, i, j] = window_mean(x, p, i * stride_h, j * stride_w, size_h, size_w)
 
 
 @cuda.jit
 def avg_pool_backward(dy, dx, size_h, size_w, stride_h, stride_w):
-    """dx[n, c, h, w] = (sum of dy over the windows that contain (h, w)) / (size_h * size_w).
+    """dx[p, h, w] = (sum of dy over the windows that contain (h, w)) / (size_h * size_w).
 
-    dy: (N, C, Ho, Wo), dx: (N, C, H, W).
+    dy: (P, Ho, Wo), dx: (P, H, W).
     """
     index = cuda.grid(1)
     if index < dx.size:
-        n, c, h, w = nchw_position(index, dx.shape)
-        first_i, last_i = covering_windows(h, size_h, stride_h, dy.shape[2])
-        first_j, last_j = covering_windows(w, size_w, stride_w, dy.shape[3])
+        p, h, w = plane_position(index, dx.shape)
+        first_i, last_i = covering_windows(h, size_h, stride_h, dy.shape[1])
+        first_j, last_j = covering_windows(w, size_w, stride_w, dy.shape[2])
         total = dx.dtype.type(0)
         for i in range(first_i, last_i + 1):
             for j in range(first_j, last_j + 1):
-                total += dy[n, c, i, j]
-        dx[n, c, h, w] = total / (size_h * size_w)
+                total += dy[p, i, j]
+        dx[p, h, w] = total / (size_h * size_w)
 
 
 def launch(kernel, element_count, *args):

@@ -1,34 +1,35 @@
 """What one pooling window computes, written once for both targets.
 
-``cpu_pool`` compiles these helpers with ``cpu_kernel`` and ``cuda_pool`` with
-``cuda.jit(device=True)``: the two devices then pick the same maximum and sum in the same order,
-so their results agree bit for bit.
+Arrays here are stacks of planes, (P, H, W) with P = N * C: an NCHW array reshaped, which costs
+nothing for a C-contiguous array. ``cpu_pool`` compiles these helpers with ``cpu_kernel`` and
+``cuda_pool`` with ``cuda.jit(device=True)``, so the two devices pick the same maximum and sum
+in the same order, and their results agree bit for bit.
 """
 import math
 
 
-def first_max(x, n, c, top, left, size_h, size_w):
-    """Position (row, col) of the maximum of the window x[n, c, top:top+size_h, left:left+size_w].
+def first_max(planes, p, top, left, size_h, size_w):
+    """Position (row, col) of the maximum of the window planes[p, top:top+size_h, left:left+size_w].
 
     Ties go to the first maximum in row-major window order. A NaN counts as larger than any
     number (the first NaN wins), so a NaN in the input shows up in the output instead of vanishing.
     """
     best_row, best_col = top, left
-    best = x[n, c, top, left]
+    best = planes[p, top, left]
     for row in range(top, top + size_h):
         for col in range(left, left + size_w):
-            value = x[n, c, row, col]
+            value = planes[p, row, col]
             if value > best or (math.isnan(value) and not math.isnan(best)):
                 best, best_row, best_col = value, row, col
     return best_row, best_col
 
 
-def window_mean(x, n, c, top, left, size_h, size_w):
-    """Mean of the window x[n, c, top:top+size_h, left:left+size_w], summed in x's dtype, row-major."""
-    total = x.dtype.type(0)
+def window_mean(planes, p, top, left, size_h, size_w):
+    """Mean of the window planes[p, top:top+size_h, left:left+size_w], summed row-major in its dtype."""
+    total = planes.dtype.type(0)
     for row in range(top, top + size_h):
         for col in range(left, left + size_w):
-            total += x[n, c, row, col]
+            total += planes[p, row, col]
     return total / (size_h * size_w)
 
 

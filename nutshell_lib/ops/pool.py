@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import cpu_pool
+from ..kernels.plane_threads import run_over_planes
 from .device import resolve_device
 from .validate import as_float_array, output_size, pair
 
@@ -51,21 +52,26 @@ def _upstream_gradient(dy, x, output_shape):
 
 
 def _run(device, kernel_name, inputs, output_shape, dtype, window):
-    """Run the kernel ``kernel_name`` of ``device`` on ``inputs`` and return its NumPy output."""
+    """Run the kernel ``kernel_name`` of ``device`` on ``inputs``; return its NumPy output.
+
+    The kernels see every NCHW array as a stack of N * C planes (a free reshape).
+    """
     output = np.empty(output_shape, dtype)
     if output.size == 0:
         return output
+    planes = [array.reshape(-1, *array.shape[2:]) for array in inputs]
+    output_planes = output.reshape(-1, *output_shape[2:])
     if device == "cpu":
-        getattr(cpu_pool, kernel_name)(*inputs, output, *window)
+        run_over_planes(getattr(cpu_pool, kernel_name), len(output_planes), *planes, output_planes, *window)
         return output
     from numba import cuda
 
     from ..kernels import cuda_pool
 
-    device_output = cuda.device_array_like(output)
-    device_inputs = [cuda.to_device(array) for array in inputs]
+    device_output = cuda.device_array_like(output_planes)
+    device_inputs = [cuda.to_device(array) for array in planes]
     cuda_pool.launch(getattr(cuda_pool, kernel_name), output.size, *device_inputs, device_output, *window)
-    return device_output.copy_to_host()
+    return device_output.copy_to_host().reshape(output_shape)
 
 
 def max_pool2d(x, size, *, stride=None, device="auto"):

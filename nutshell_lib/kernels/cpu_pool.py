@@ -1,13 +1,44 @@
 """Pooling kernels for the CPU. Each kernel handles the planes [first_plane, last_plane).
 
-Arrays are C-contiguous stacks of planes, (P, H, W) with P = N * C. ``run_over_planes`` splits the
-planes among threads; each plane belongs to one thread, so the backward kernels can scatter
-gradients into the elements that overlapping windows share (stride < size) without two threads
-ever writing the same element.
+Arrays are C-contiguous stacks of planes, (P, H, W) with P = N * C: an NCHW array reshaped, which
+costs nothing. ``plane_threads.run_over_planes`` splits the planes among threads; each plane
+belongs to one thread, so the backward kernels can scatter gradients into the elements that
+overlapping windows share (stride < size) without two threads ever writing the same element.
+
+``_first_max`` and ``_window_mean`` are shared with ``cuda_pool``, so both devices pick the same
+maximum and sum in the same order and their results agree bit for bit. They live in this file
+because Numba's disk cache notices edits to a kernel's own file only, not to the files of the
+functions it calls.
 """
+import math
+
 from .jit import cpu_kernel
-from .pool_window import first_max as _first_max
-from .pool_window import window_mean as _window_mean
+
+
+def _first_max(planes, p, top, left, size_h, size_w):
+    """Position (row, col) of the maximum of the window planes[p, top:top+size_h, left:left+size_w].
+
+    Ties go to the first maximum in row-major window order. A NaN counts as larger than any
+    number (the first NaN wins), so a NaN in the input shows up in the output instead of vanishing.
+    """
+    best_row, best_col = top, left
+    best = planes[p, top, left]
+    for row in range(top, top + size_h):
+        for col in range(left, left + size_w):
+            value = planes[p, row, col]
+            if value > best or (math.isnan(value) and not math.isnan(best)):
+                best, best_row, best_col = value, row, col
+    return best_row, best_col
+
+
+def _window_mean(planes, p, top, left, size_h, size_w):
+    """Mean of the window planes[p, top:top+size_h, left:left+size_w], summed row-major in its dtype."""
+    total = planes.dtype.type(0)
+    for row in range(top, top + size_h):
+        for col in range(left, left + size_w):
+            total += planes[p, row, col]
+    return total / (size_h * size_w)
+
 
 first_max = cpu_kernel(_first_max)
 window_mean = cpu_kernel(_window_mean)

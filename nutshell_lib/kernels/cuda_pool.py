@@ -5,22 +5,31 @@ gradients of the windows that contain it, so no two threads write the same eleme
 atomics are needed, even when windows overlap (stride < size). Windows are visited in row-major
 order, the order in which the CPU kernels scatter, so both devices round identically.
 
-Arrays are C-contiguous stacks of planes, (P, H, W) with P = N * C, on the device; ``nutshell_lib.ops.pool`` validates and moves them.
-Importing this module imports ``numba.cuda``: the ops import it only when a GPU is used.
+Arrays are C-contiguous stacks of planes, (P, H, W) with P = N * C, on the GPU;
+``nutshell_lib.ops.pool`` validates them and moves them there and back. Importing this module imports ``numba.cuda``: the ops import it only when a GPU is used.
 """
 import warnings
 
 from numba import cuda
 
-from .pool_window import covering_windows as _covering_windows
-from .pool_window import first_max as _first_max
-from .pool_window import window_mean as _window_mean
+from .cpu_pool import _first_max, _window_mean
 
 THREADS_PER_BLOCK = 256
 
 first_max = cuda.jit(device=True)(_first_max)
 window_mean = cuda.jit(device=True)(_window_mean)
-covering_windows = cuda.jit(device=True)(_covering_windows)
+
+
+@cuda.jit(device=True)
+def covering_windows(index, size, stride, count):
+    """First and last window (along one axis) that contain input position ``index``.
+
+    Window k covers [k*stride, k*stride + size); ``count`` windows fit. The range is empty
+    (first > last) when no window reaches ``index``, e.g. a row dropped by the floor.
+    """
+    first = max(0, (index - size + stride) // stride)
+    last = min(count - 1, index // stride)
+    return first, last
 
 
 @cuda.jit(device=True)

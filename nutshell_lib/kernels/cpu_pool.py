@@ -5,14 +5,23 @@ costs nothing. ``plane_threads.run_over_planes`` splits the planes among threads
 belongs to one thread, so the backward kernels can scatter gradients into the elements that
 overlapping windows share (stride < size) without two threads ever writing the same element.
 
-``_first_max`` and ``_window_mean`` are shared with ``cuda_pool``, so both devices pick the same
+``_window_max``, ``_first_max`` and ``_window_mean`` are shared with ``cuda_pool``, so both devices pick the same
 maximum and sum in the same order and their results agree bit for bit. They live in this file
 because Numba's disk cache notices edits to a kernel's own file only, not to the files of the
 functions it calls.
 """
-import math
-
 from .jit import cpu_kernel
+
+
+def _window_max(planes, p, top, left, size_h, size_w):
+    """Maximum of the window planes[p, top:top+size_h, left:left+size_w]; NaN if it holds a NaN."""
+    best = planes[p, top, left]
+    for row in range(top, top + size_h):
+        for col in range(left, left + size_w):
+            value = planes[p, row, col]
+            if not (value <= best) and best == best:  # the rule of _first_max, which explains it
+                best = value
+    return best
 
 
 def _first_max(planes, p, top, left, size_h, size_w):
@@ -26,7 +35,10 @@ def _first_max(planes, p, top, left, size_h, size_w):
     for row in range(top, top + size_h):
         for col in range(left, left + size_w):
             value = planes[p, row, col]
-            if value > best or (math.isnan(value) and not math.isnan(best)):
+            # value > best, or value is the first NaN: comparisons with a NaN are False, so
+            # `not (value <= best)` holds for a NaN value and `best == best` fails once best is
+            # one. Numba compiles this form to branch-free code, math.isnan to much slower code.
+            if not (value <= best) and best == best:
                 best, best_row, best_col = value, row, col
     return best_row, best_col
 
@@ -40,6 +52,7 @@ def _window_mean(planes, p, top, left, size_h, size_w):
     return total / (size_h * size_w)
 
 
+window_max = cpu_kernel(_window_max)
 first_max = cpu_kernel(_first_max)
 window_mean = cpu_kernel(_window_mean)
 
@@ -49,8 +62,7 @@ def _max_pool_forward(first_plane, last_plane, x, y, size_h, size_w, stride_h, s
     for p in range(first_plane, last_plane):
         for i in range(y.shape[1]):
             for j in range(y.shape[2]):
-                row, col = first_max(x, p, i * stride_h, j * stride_w, size_h, size_w)
-                y[p, i, j] = x[p, row, col]
+                y[p, i, j] = window_max(x, p, i * stride_h, j * stride_w, size_h, size_w)
 
 
 def _max_pool_backward(first_plane, last_plane, dy, x, dx, size_h, size_w, stride_h, stride_w):

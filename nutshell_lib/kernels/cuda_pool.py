@@ -12,10 +12,11 @@ import warnings
 
 from numba import cuda
 
-from .cpu_pool import _first_max, _window_mean
+from .cpu_pool import _first_max, _window_max, _window_mean
 
 THREADS_PER_BLOCK = 256
 
+window_max = cuda.jit(device=True)(_window_max)
 first_max = cuda.jit(device=True)(_first_max)
 window_mean = cuda.jit(device=True)(_window_mean)
 
@@ -46,8 +47,7 @@ def max_pool_forward(x, y, size_h, size_w, stride_h, stride_w):
     index = cuda.grid(1)
     if index < y.size:
         p, i, j = plane_position(index, y.shape)
-        row, col = first_max(x, p, i * stride_h, j * stride_w, size_h, size_w)
-        y[p, i, j] = x[p, row, col]
+        y[p, i, j] = window_max(x, p, i * stride_h, j * stride_w, size_h, size_w)
 
 
 @cuda.jit

@@ -62,7 +62,8 @@ def _run(device, kernel_name, inputs, output_shape, dtype, window):
     planes = [array.reshape(-1, *array.shape[2:]) for array in inputs]
     output_planes = output.reshape(-1, *output_shape[2:])
     if device == "cpu":
-        run_over_planes(getattr(cpu_pool, kernel_name), len(output_planes), *planes, output_planes, *window)
+        element_count = output.size + sum(array.size for array in planes)
+        run_over_planes(getattr(cpu_pool, kernel_name), len(output_planes), element_count, *planes, output_planes, *window)
         return output
     from numba import cuda
 

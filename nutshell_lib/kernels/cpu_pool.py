@@ -5,10 +5,9 @@ costs nothing. ``plane_threads.run_over_planes`` splits the planes among threads
 belongs to one thread, so the backward kernels can scatter gradients into the elements that
 overlapping windows share (stride < size) without two threads ever writing the same element.
 
-``_window_max``, ``_first_max`` and ``_window_mean`` are shared with ``cuda_pool``, so both devices pick the same
-maximum and sum in the same order and their results agree bit for bit. They live in this file
-because Numba's disk cache notices edits to a kernel's own file only, not to the files of the
-functions it calls.
+``_window_max`` and ``_first_max`` are shared with ``cuda_pool``, and both devices sum in the same
+order, so their results agree bit for bit. The shared functions live in this file because
+Numba's disk cache notices edits to a kernel's own file only, not to the files it calls into.
 """
 from .jit import cpu_kernel
 
@@ -43,18 +42,8 @@ def _first_max(planes, p, top, left, size_h, size_w):
     return best_row, best_col
 
 
-def _window_mean(planes, p, top, left, size_h, size_w):
-    """Mean of the window planes[p, top:top+size_h, left:left+size_w], summed row-major in its dtype."""
-    total = planes.dtype.type(0)
-    for row in range(top, top + size_h):
-        for col in range(left, left + size_w):
-            total += planes[p, row, col]
-    return total / (size_h * size_w)
-
-
 window_max = cpu_kernel(_window_max)
 first_max = cpu_kernel(_first_max)
-window_mean = cpu_kernel(_window_mean)
 
 
 def _max_pool_forward(first_plane, last_plane, x, y, size_h, size_w, stride_h, stride_w):
@@ -79,11 +68,21 @@ def _max_pool_backward(first_plane, last_plane, dy, x, dx, size_h, size_w, strid
 
 
 def _avg_pool_forward(first_plane, last_plane, x, y, size_h, size_w, stride_h, stride_w):
-    """y[p, i, j] = mean of x's window (i, j). x: (P, H, W), y: (P, Ho, Wo)."""
+    """y[p, i, j] = mean of x's window (i, j). x: (P, H, W), y: (P, Ho, Wo).
+
+    A whole output row at a time, innermost loop along it (which the compiler vectorizes); each
+    window is still summed in row-major order and divided once, exactly as the CUDA kernel does.
+    """
+    window_area = size_h * size_w
     for p in range(first_plane, last_plane):
         for i in range(y.shape[1]):
+            y[p, i] = 0
+            for row in range(i * stride_h, i * stride_h + size_h):
+                for col in range(size_w):
+                    for j in range(y.shape[2]):
+                        y[p, i, j] += x[p, row, j * stride_w + col]
             for j in range(y.shape[2]):
-                y[p, i, j] = window_mean(x, p, i * stride_h, j * stride_w, size_h, size_w)
+                y[p, i, j] = y[p, i, j] / window_area
 
 
 def _avg_pool_backward(first_plane, last_plane, dy, dx, size_h, size_w, stride_h, stride_w):

@@ -12,13 +12,25 @@ import warnings
 
 from numba import cuda
 
-from .cpu_pool import _first_max, _window_max, _window_mean
+from .cpu_pool import _first_max, _window_max
 
 THREADS_PER_BLOCK = 256
 
 window_max = cuda.jit(device=True)(_window_max)
 first_max = cuda.jit(device=True)(_first_max)
-window_mean = cuda.jit(device=True)(_window_mean)
+
+
+@cuda.jit(device=True)
+def window_mean(planes, p, top, left, size_h, size_w):
+    """Mean of the window planes[p, top:top+size_h, left:left+size_w].
+
+    Summed in the array's dtype in row-major order and divided once, like the CPU kernel.
+    """
+    total = planes.dtype.type(0)
+    for row in range(top, top + size_h):
+        for col in range(left, left + size_w):
+            total += planes[p, row, col]
+    return total / (size_h * size_w)
 
 
 @cuda.jit(device=True)

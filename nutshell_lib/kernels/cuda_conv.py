@@ -1,16 +1,16 @@
 """CUDA kernels for 2-D convolution, written directly over the NCHW arrays (no im2col).
 
 Forward and input-gradient kernels run one thread per output element and gather the sum they
-need, so no two threads write the same element and no atomics are needed. The weight- and
-bias-gradient kernels each run one block per output element: the block's threads split the long
-sum over (n, i, j) and add their partial sums in shared memory.
+need, so no two threads write the same element. The weight and bias gradients are sums over the
+whole batch; one thread per (image, gradient element) sums its image's share and adds it to the
+gradient with an atomic add, which keeps the kernels short and gives N-fold more threads than
+elements of dw.
 
 Launch with ``kernel[blocks, THREADS](...)``; the caller copies arrays to and from the GPU.
 """
 from numba import cuda
 
-# Threads per block. A power of two, because block_sum halves the number of active threads per step.
-THREADS = 128
+THREADS = 128  # threads per block
 
 
 def _conv_forward(x, w, b, stride_h, stride_w, pad_h, pad_w, y):
@@ -74,65 +74,52 @@ def _conv_backward_input(dy, w, stride_h, stride_w, pad_h, pad_w, dx):
     dx[n, c, h, col] = total
 
 
-def _block_sum(partial):
-    """Add up partial[0:THREADS] into partial[0]. Every thread of the block must call this."""
-    thread = cuda.threadIdx.x
-    step = THREADS // 2
-    cuda.syncthreads()
-    while step > 0:
-        if thread < step:
-            partial[thread] += partial[thread + step]
-        cuda.syncthreads()
-        step //= 2
-
-
 def _conv_backward_weight(dy, x, stride_h, stride_w, pad_h, pad_w, dw):
-    """dw[k, c, r, s] = sum over (n, i, j) of dy[n, k, i, j] * x[n, c, i*sh - ph + r, j*sw - pw + s].
+    """dw[k, c, r, s] += sum over (n, i, j) of dy[n, k, i, j] * x[n, c, i*sh - ph + r, j*sw - pw + s].
 
-    dy: (N, K, Ho, Wo); x: (N, C, H, W); dw: (K, C, R, S). One block of THREADS threads per element of dw.
+    dy: (N, K, Ho, Wo); x: (N, C, H, W); dw: (K, C, R, S), zeroed by the caller. One thread per
+    (n, k, c, r, s): it sums over one image's output positions and adds that atomically to dw.
     """
+    index = cuda.grid(1)
+    if index >= x.shape[0] * dw.size:
+        return
     _, channels, kernel_h, kernel_w = dw.shape
-    batch, _, out_h, out_w = dy.shape
+    out_h, out_w = dy.shape[2], dy.shape[3]
     height, width = x.shape[2], x.shape[3]
-    weight = cuda.blockIdx.x
-    s = weight % kernel_w
-    r = (weight // kernel_w) % kernel_h
-    c = (weight // (kernel_w * kernel_h)) % channels
-    k = weight // (kernel_w * kernel_h * channels)
+    # n varies slowest, so the threads of a block share an image and tend to read nearby pixels.
+    n = index // dw.size
+    s = index % kernel_w
+    r = (index // kernel_w) % kernel_h
+    c = (index // (kernel_w * kernel_h)) % channels
+    k = (index // (kernel_w * kernel_h * channels)) % dw.shape[0]
     total = dw.dtype.type(0)
-    for position in range(cuda.threadIdx.x, batch * out_h * out_w, THREADS):
-        j = position % out_w
-        i = (position // out_w) % out_h
-        n = position // (out_w * out_h)
+    for i in range(out_h):
         h = i * stride_h - pad_h + r
-        col = j * stride_w - pad_w + s
-        if 0 <= h < height and 0 <= col < width:
-            total += dy[n, k, i, j] * x[n, c, h, col]
-    partial = cuda.shared.array(THREADS, dtype=dw.dtype)
-    partial[cuda.threadIdx.x] = total
-    block_sum(partial)
-    if cuda.threadIdx.x == 0:
-        dw[k, c, r, s] = partial[0]
+        if h < 0 or h >= height:
+            continue
+        for j in range(out_w):
+            col = j * stride_w - pad_w + s
+            if 0 <= col < width:
+                total += dy[n, k, i, j] * x[n, c, h, col]
+    cuda.atomic.add(dw, (k, c, r, s), total)
 
 
 def _conv_backward_bias(dy, db):
-    """db[k] = sum over (n, i, j) of dy[n, k, i, j]. dy: (N, K, Ho, Wo); db: (K,). One block per k."""
-    batch, _, out_h, out_w = dy.shape
-    k = cuda.blockIdx.x
+    """db[k] += sum over (n, i, j) of dy[n, k, i, j]. dy: (N, K, Ho, Wo); db: (K,), zeroed by the
+    caller. One thread per (n, k), adding atomically to db[k]."""
+    index = cuda.grid(1)
+    batch, out_channels, out_h, out_w = dy.shape
+    if index >= batch * out_channels:
+        return
+    n = index // out_channels
+    k = index % out_channels
     total = db.dtype.type(0)
-    for position in range(cuda.threadIdx.x, batch * out_h * out_w, THREADS):
-        j = position % out_w
-        i = (position // out_w) % out_h
-        n = position // (out_w * out_h)
-        total += dy[n, k, i, j]
-    partial = cuda.shared.array(THREADS, dtype=db.dtype)
-    partial[cuda.threadIdx.x] = total
-    block_sum(partial)
-    if cuda.threadIdx.x == 0:
-        db[k] = partial[0]
+    for i in range(out_h):
+        for j in range(out_w):
+            total += dy[n, k, i, j]
+    cuda.atomic.add(db, k, total)
 
 
-block_sum = cuda.jit(_block_sum, device=True)
 conv_forward = cuda.jit(_conv_forward)
 conv_backward_input = cuda.jit(_conv_backward_input)
 conv_backward_weight = cuda.jit(_conv_backward_weight)

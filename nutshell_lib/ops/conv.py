@@ -165,9 +165,10 @@ def _backward_cuda(dy, x, w, stride, padding):
     threads = cuda_conv.THREADS
     dy_gpu, x_gpu, w_gpu = cuda.to_device(dy), cuda.to_device(x), cuda.to_device(w)
     dx = cuda.device_array(x.shape, x.dtype)
-    dw = cuda.device_array(w.shape, x.dtype)
-    db = cuda.device_array(w.shape[0], x.dtype)
+    dw = cuda.to_device(np.zeros(w.shape, x.dtype))  # the weight and bias kernels add into these
+    db = cuda.to_device(np.zeros(w.shape[0], x.dtype))
+    batch = x.shape[0]
     cuda_conv.conv_backward_input[_grid(dx.size, threads), threads](dy_gpu, w_gpu, *stride, *padding, dx)
-    cuda_conv.conv_backward_weight[dw.size, threads](dy_gpu, x_gpu, *stride, *padding, dw)
-    cuda_conv.conv_backward_bias[db.size, threads](dy_gpu, db)
+    cuda_conv.conv_backward_weight[_grid(batch * dw.size, threads), threads](dy_gpu, x_gpu, *stride, *padding, dw)
+    cuda_conv.conv_backward_bias[_grid(batch * db.size, threads), threads](dy_gpu, db)
     return dx.copy_to_host(), dw.copy_to_host(), db.copy_to_host()

@@ -13,6 +13,15 @@ from numba import cuda
 THREADS = 128  # threads per block
 
 
+def _unravel(index, shape):
+    """The 4-D coordinates of element ``index`` of a C-ordered array of the given shape."""
+    last = index % shape[3]
+    index //= shape[3]
+    third = index % shape[2]
+    index //= shape[2]
+    return index // shape[1], index % shape[1], third, last
+
+
 def _conv_forward(x, w, b, stride_h, stride_w, pad_h, pad_w, y):
     """y[n, k, i, j] = b[k] + sum over (c, r, s) of x[n, c, i*sh - ph + r, j*sw - pw + s] * w[k, c, r, s].
 
@@ -21,13 +30,9 @@ def _conv_forward(x, w, b, stride_h, stride_w, pad_h, pad_w, y):
     index = cuda.grid(1)
     if index >= y.size:
         return
-    _, out_channels, out_h, out_w = y.shape
     _, channels, height, width = x.shape
     kernel_h, kernel_w = w.shape[2], w.shape[3]
-    j = index % out_w
-    i = (index // out_w) % out_h
-    k = (index // (out_w * out_h)) % out_channels
-    n = index // (out_w * out_h * out_channels)
+    n, k, i, j = unravel(index, y.shape)
     total = b[k]
     for c in range(channels):
         for r in range(kernel_h):
@@ -50,13 +55,9 @@ def _conv_backward_input(dy, w, stride_h, stride_w, pad_h, pad_w, dx):
     index = cuda.grid(1)
     if index >= dx.size:
         return
-    _, channels, height, width = dx.shape
     out_channels, _, kernel_h, kernel_w = w.shape
     out_h, out_w = dy.shape[2], dy.shape[3]
-    col = index % width
-    h = (index // width) % height
-    c = (index // (width * height)) % channels
-    n = index // (width * height * channels)
+    n, c, h, col = unravel(index, dx.shape)
     total = dx.dtype.type(0)
     for r in range(kernel_h):
         # Only taps r with (h + ph - r) a non-negative multiple of the stride come from a window.
@@ -83,15 +84,11 @@ def _conv_backward_weight(dy, x, stride_h, stride_w, pad_h, pad_w, dw):
     index = cuda.grid(1)
     if index >= x.shape[0] * dw.size:
         return
-    _, channels, kernel_h, kernel_w = dw.shape
     out_h, out_w = dy.shape[2], dy.shape[3]
     height, width = x.shape[2], x.shape[3]
     # n varies slowest, so the threads of a block share an image and tend to read nearby pixels.
     n = index // dw.size
-    s = index % kernel_w
-    r = (index // kernel_w) % kernel_h
-    c = (index // (kernel_w * kernel_h)) % channels
-    k = (index // (kernel_w * kernel_h * channels)) % dw.shape[0]
+    k, c, r, s = unravel(index % dw.size, dw.shape)
     total = dw.dtype.type(0)
     for i in range(out_h):
         h = i * stride_h - pad_h + r
@@ -120,6 +117,7 @@ def _conv_backward_bias(dy, db):
     cuda.atomic.add(db, k, total)
 
 
+unravel = cuda.jit(_unravel, device=True)
 conv_forward = cuda.jit(_conv_forward)
 conv_backward_input = cuda.jit(_conv_backward_input)
 conv_backward_weight = cuda.jit(_conv_backward_weight)

@@ -109,6 +109,7 @@ def _columns(x, w, stride, padding, out_shape):
 
 
 def _forward_cpu(x, w, b, stride, padding, out_shape):
+    """y (N, K, Ho, Wo) = (K, C*R*S) filter matrix @ (C*R*S, N*Ho*Wo) columns, plus b (K,)."""
     batch, out_channels, out_h, out_w = out_shape
     filters = w.reshape(out_channels, -1)
     y = np.empty(out_shape, x.dtype)
@@ -124,6 +125,8 @@ def _forward_cpu(x, w, b, stride, padding, out_shape):
 
 
 def _backward_cpu(dy, x, w, stride, padding):
+    """With dY the (K, N*Ho*Wo) matrix of dy and col the columns of x: dw = dY @ col.T,
+    dx = col2im(W.T @ dY), db = dy summed over (n, i, j). Shapes as in conv2d_backward."""
     batch, out_channels, out_h, out_w = dy.shape
     filters = w.reshape(out_channels, -1)
     db = dy.sum(axis=(0, 2, 3))
@@ -147,6 +150,7 @@ def _grid(n_items: int, threads: int) -> int:
 
 
 def _forward_cuda(x, w, b, stride, padding, out_shape):
+    """Copy x (N, C, H, W), w (K, C, R, S), b (K,) to the GPU, run the kernel, return y (N, K, Ho, Wo)."""
     from numba import cuda
 
     from ..kernels import cuda_conv
@@ -158,6 +162,7 @@ def _forward_cuda(x, w, b, stride, padding, out_shape):
 
 
 def _backward_cuda(dy, x, w, stride, padding):
+    """Copy dy, x, w to the GPU, run the three gradient kernels, return (dx, dw, db) as NumPy arrays."""
     from numba import cuda
 
     from ..kernels import cuda_conv

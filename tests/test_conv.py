@@ -130,6 +130,20 @@ def test_pointwise_fast_path(x_shape, w_shape):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("budget", [1, 2 * 3 * 3 * 3 * 4 * 3])
+def test_large_batches_in_chunks_match_one_piece(monkeypatch, budget):
+    """A column budget of 1 element forces one image per chunk; 2 images' worth leaves a remainder of 1."""
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((5, 3, 7, 6)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)
+    dy = rng.standard_normal((5, 2, 4, 3))
+    monkeypatch.setattr(conv_module, "COLUMN_BUDGET", budget)
+    np.testing.assert_allclose(conv2d(x, w, b, stride=(2, 2), padding=1, device="cpu"),
+                               naive_forward(x, w, b, (2, 2), (1, 1)), rtol=1e-12, atol=1e-12)
+    got = conv2d_backward(dy, x, w, stride=2, padding=1, device="cpu")
+    for name, g, e in zip(("dx", "dw", "db"), got, naive_backward(dy, x, w, (2, 2), (1, 1))):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
 def test_no_bias_means_zero_bias():
     rng = np.random.default_rng(1)
     x, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 3))

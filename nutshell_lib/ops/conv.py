@@ -5,7 +5,8 @@ Ho = (H + 2*ph - R) // sh + 1 and Wo = (W + 2*pw - S) // sw + 1 for stride (sh, 
 
 On the CPU the convolution is one matrix product: im2col copies every input window into a column,
 the BLAS multiplies the (K, C*R*S) filter matrix by the (C*R*S, N*Ho*Wo) column matrix, and the
-backward pass multiplies by the transposes and adds the columns back (col2im). On a GPU, direct
+backward pass multiplies by the transposes and adds the columns back (col2im). Large batches are
+processed a few images at a time so that the column matrix stays within COLUMN_BUDGET elements. On a GPU, direct
 kernels compute each output element (see ``nutshell_lib.kernels.cuda_conv``).
 """
 from __future__ import annotations
@@ -100,8 +101,21 @@ def _is_pointwise(w, stride, padding) -> bool:
     return w.shape[2:] == (1, 1) and stride == (1, 1) and padding == (0, 0)
 
 
+# Most elements of the column matrix held at once (64 MiB in float32). Larger batches are
+# processed in chunks of images, so memory stays bounded while each BLAS call stays large.
+COLUMN_BUDGET = 2**24
+
+
+def _batch_chunks(x, w, out_shape):
+    """Slices of the batch axis, each small enough for its columns to fit COLUMN_BUDGET."""
+    taps = w.shape[1] * w.shape[2] * w.shape[3]
+    per_image = taps * out_shape[2] * out_shape[3]
+    step = max(1, COLUMN_BUDGET // per_image)
+    return [slice(start, start + step) for start in range(0, x.shape[0], step)]
+
+
 def _columns(x, w, stride, padding, out_shape):
-    """im2col of x: (C*R*S, N*Ho*Wo)."""
+    """im2col of x (n, C, H, W): the (C*R*S, n*Ho*Wo) column matrix."""
     _, channels, kernel_h, kernel_w = w.shape
     col = np.empty((channels * kernel_h * kernel_w, x.shape[0], out_shape[2], out_shape[3]), x.dtype)
     im2col(x, kernel_h, kernel_w, *stride, *padding, col)
@@ -118,9 +132,12 @@ def _forward_cpu(x, w, b, stride, padding, out_shape):
         np.matmul(filters, x.reshape(batch, x.shape[1], -1), out=y.reshape(batch, out_channels, -1))
         y += b[:, None, None]
         return y
-    channel_major = filters @ _columns(x, w, stride, padding, out_shape)  # (K, N*Ho*Wo)
-    # Reorder (K, N, P) to (N, K, P) while adding the bias: one pass over y.
-    np.add(channel_major.reshape(out_channels, batch, -1).transpose(1, 0, 2), b[:, None], out=y.reshape(batch, out_channels, -1))
+    for chunk in _batch_chunks(x, w, out_shape):
+        images = x[chunk]
+        channel_major = filters @ _columns(images, w, stride, padding, out_shape)  # (K, n*Ho*Wo)
+        # Reorder (K, n, P) to (n, K, P) while adding the bias: one pass over y.
+        np.add(channel_major.reshape(out_channels, images.shape[0], -1).transpose(1, 0, 2), b[:, None],
+               out=y[chunk].reshape(images.shape[0], out_channels, -1))
     return y
 
 
@@ -136,12 +153,16 @@ def _backward_cpu(dy, x, w, stride, padding):
         dx = np.matmul(filters.T, per_image).reshape(x.shape)
         dw = np.matmul(per_image, images.transpose(0, 2, 1)).sum(axis=0)
         return dx, dw.reshape(w.shape), db
-    col = _columns(x, w, stride, padding, dy.shape)
-    dy_channel_major = np.ascontiguousarray(dy.reshape(batch, out_channels, -1).transpose(1, 0, 2)).reshape(out_channels, -1)
-    dw = dy_channel_major @ col.T
-    dcol = filters.T @ dy_channel_major  # (C*R*S, N*Ho*Wo)
     dx = np.empty_like(x)
-    col2im(dcol.reshape(-1, batch, out_h, out_w), w.shape[2], w.shape[3], *stride, *padding, dx)
+    dw = np.zeros(filters.shape, x.dtype)
+    for chunk in _batch_chunks(x, w, dy.shape):
+        images = x[chunk]
+        col = _columns(images, w, stride, padding, dy.shape)
+        dy_channel_major = np.ascontiguousarray(dy[chunk].reshape(images.shape[0], out_channels, -1).transpose(1, 0, 2))
+        dy_channel_major = dy_channel_major.reshape(out_channels, -1)
+        dw += dy_channel_major @ col.T
+        dcol = filters.T @ dy_channel_major  # (C*R*S, n*Ho*Wo)
+        col2im(dcol.reshape(-1, images.shape[0], out_h, out_w), w.shape[2], w.shape[3], *stride, *padding, dx[chunk])
     return dx, dw.reshape(w.shape), db
 
 

@@ -59,13 +59,13 @@ class Inception(Composite):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"{self!r}: expected input (N, {self.in_channels}, H, W), got {x.shape}")
         outputs = [branch.forward(x, training=training) for branch in self.children.values()]
-        return np.concatenate(outputs, axis=1)
+        y = np.concatenate(outputs, axis=1)
+        self.output_shape = y.shape
+        return y
 
     def backward(self, dy):
         """dy (N, out_channels, H, W) -> dx (N, in_channels, H, W): the sum of the branches' dx."""
-        dy = np.asarray(dy)
-        if dy.ndim != 4 or dy.shape[1] != self.out_channels:
-            raise ValueError(f"{self!r}: backward expected dy (N, {self.out_channels}, H, W), got {dy.shape}")
+        dy = self._check_dy(dy, self._saved("output_shape"))
         bounds = np.cumsum([0] + self.branch_channels)
         dx = None
         for branch, start, stop in zip(self.children.values(), bounds[:-1], bounds[1:]):

@@ -9,7 +9,13 @@ from .base import Layer, check_input
 
 
 class _Pool2D(Layer):
-    """Shared by max and average pooling: window ``size``, ``stride`` (defaults to size)."""
+    """Shared by max and average pooling: window ``size``, ``stride`` (defaults to size).
+
+    Subclasses name their functional ops in ``pool`` and ``pool_backward``. ``padding`` is
+    (0, 0) except for max pooling, which pads with -inf.
+    """
+
+    pool = pool_backward = None
 
     def __init__(self, size, stride=None, *, device="auto"):
         super().__init__()
@@ -19,29 +25,47 @@ class _Pool2D(Layer):
             self.stride = self.size if stride is None else pair("stride", stride, 1)
         except (TypeError, ValueError) as error:
             raise ValueError(f"{name}: {error}") from None
+        self.padding = (0, 0)
         self.device = device
         self.x = None
 
-    def _describe(self) -> str:
-        return f"size={self.size}, stride={self.stride}"
-
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._describe()})"
+        padded = f", padding={self.padding}" if any(self.padding) else ""
+        return f"{type(self).__name__}(size={self.size}, stride={self.stride}{padded})"
 
-    def _check(self, x, padding=(0, 0)):
+    def forward(self, x, training=True):
+        """x (N, C, H, W) -> y (N, C, P, Q) with P = (H + 2 padding - size) // stride + 1 (Q likewise)."""
         x = check_input(self, x, "(N, C, H, W)", 4)
-        for axis, length, window, step, pad in zip("HW", x.shape[2:], self.size, self.stride, padding):
+        for axis, length, window, step, pad in zip("HW", x.shape[2:], self.size, self.stride, self.padding):
             if output_size(length, window, step, pad) < 1:
                 raise ValueError(f"{self!r}: input {x.shape} has {axis}={length}, smaller than the window {window}")
-        return x
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)
+        ph, pw = self.padding
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+        self.x = x
+        y = type(self).pool(x, self.size, stride=self.stride, device=self.device)
+        self.output_shape = y.shape
+        return y
+
+    def backward(self, dy):
+        """dy (N, C, P, Q) -> dx (N, C, H, W)."""
+        x = self._saved("x")
+        dy = self._check_dy(dy, self.output_shape)
+        dx = type(self).pool_backward(dy, x, self.size, stride=self.stride, device=self.device)
+        ph, pw = self.padding
+        return dx[:, :, ph:dx.shape[2] - ph, pw:dx.shape[3] - pw] if ph or pw else dx
 
 
 class MaxPool2D(_Pool2D):
-    """Max over each window. ``padding`` (default 0) pads with -inf, so padded cells never win:
-    ``MaxPool2D(3, stride=1, padding=1)`` keeps the spatial size, as in GoogLeNet's pool branch.
+    """Max over each window; backward sends each dy to its window's maximum.
 
-    Input x (N, C, H, W), output (N, C, P, Q) with P = (H + 2 pad - size) // stride + 1.
+    ``padding`` (default 0) pads with -inf, so padded cells never win:
+    ``MaxPool2D(3, stride=1, padding=1)`` keeps the spatial size, as in GoogLeNet's pool branch.
     """
+
+    pool, pool_backward = max_pool2d, max_pool2d_backward
 
     def __init__(self, size, stride=None, *, padding=0, device="auto"):
         super().__init__(size, stride, device=device)
@@ -52,45 +76,8 @@ class MaxPool2D(_Pool2D):
         if any(p >= s for p, s in zip(self.padding, self.size)):
             raise ValueError(f"MaxPool2D: padding {self.padding} must be smaller than the window {self.size}")
 
-    def _describe(self) -> str:
-        padded = f", padding={self.padding}" if any(self.padding) else ""
-        return super()._describe() + padded
-
-    def forward(self, x, training=True):
-        x = self._check(x, self.padding)
-        if x.dtype.kind != "f":
-            x = x.astype(np.float64)
-        ph, pw = self.padding
-        if ph or pw:
-            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-        self.x = x
-        y = max_pool2d(x, self.size, stride=self.stride, device=self.device)
-        self.output_shape = y.shape
-        return y
-
-    def backward(self, dy):
-        """dy (N, C, P, Q) -> dx (N, C, H, W): each dy goes to its window's maximum."""
-        x = self._saved("x")
-        dy = self._check_dy(dy, self.output_shape)
-        dx = max_pool2d_backward(dy, x, self.size, stride=self.stride, device=self.device)
-        ph, pw = self.padding
-        return dx[:, :, ph:dx.shape[2] - ph, pw:dx.shape[3] - pw] if ph or pw else dx
-
 
 class AvgPool2D(_Pool2D):
-    """Mean over each window. Input x (N, C, H, W), output (N, C, P, Q)."""
+    """Mean over each window; backward spreads each dy evenly over its window."""
 
-    def forward(self, x, training=True):
-        x = self._check(x)
-        if x.dtype.kind != "f":
-            x = x.astype(np.float64)
-        self.x = x
-        y = avg_pool2d(x, self.size, stride=self.stride, device=self.device)
-        self.output_shape = y.shape
-        return y
-
-    def backward(self, dy):
-        """dy (N, C, P, Q) -> dx (N, C, H, W): each dy spread evenly over its window."""
-        x = self._saved("x")
-        dy = self._check_dy(dy, self.output_shape)
-        return avg_pool2d_backward(dy, x, self.size, stride=self.stride, device=self.device)
+    pool, pool_backward = avg_pool2d, avg_pool2d_backward

@@ -19,7 +19,7 @@ import nbformat
 
 from .child import flatten_outputs
 from .compare import compare
-from .feedback import case_line, problem_line
+from .feedback import NOT_IMPLEMENTED, case_line, problem_line
 from .notebook_source import Extracted, exercise_name, extract
 from .questions import EXERCISES, GRADING_STREAM, Exercise, Question, draw_cases
 from .run_student import Limits, QuestionRun, run_question
@@ -73,6 +73,8 @@ def score_question(question: Question, answers: Answers, run: QuestionRun) -> di
     if not run.found and not run.verdict:
         lines.append(f"function `{question.name}` not found: was it renamed, or its cell deleted? The grader "
                      f"looks for `def {question.name}(...)` at the top level of a code cell.")
+    elif all(case.status == "not_implemented" for case in run.cases):
+        lines.append(f"{NOT_IMPLEMENTED}: `{question.name}` still raises NotImplementedError")
     else:
         for number, (expected, case) in enumerate(zip(answers.expected, run.cases), start=1):
             if case.status != "ok":
@@ -97,7 +99,7 @@ def unscored_tests(submission: Submission) -> list[dict]:
     questions = submission.exercise.questions if submission.exercise else ()
     tests = [{"name": q.name, "score": 0.0, "max_score": q.points, "status": "failed",
               "output": submission.problem} for q in questions]
-    return tests or [{"name": "submission", "score": 0.0, "max_score": 0.0, "status": "failed",
+    return tests or [{"name": "notebook", "score": 0.0, "max_score": 0.0, "status": "failed",
                       "output": submission.problem}]
 
 

@@ -96,7 +96,8 @@ def collect(job_dir: Path, n_cases: int, verdict: str) -> tuple[bool, list[str],
     for index in range(n_cases):
         status = read_json(job_dir / f"case{index}.json")
         if status is None or status.get("status") not in STATUSES:
-            cases.append(CaseRun("timeout" if "timed out" in verdict else "crashed", verdict or "no result"))
+            cases.append(CaseRun("timeout" if "timed out" in verdict else "crashed",
+                                 verdict or "the process ended before returning a result (did the code exit?)"))
             continue
         outputs = read_outputs(job_dir / f"case{index}.npz") if status["status"] == "ok" else None
         if status["status"] == "ok" and outputs is None:

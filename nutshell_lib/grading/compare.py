@@ -23,8 +23,8 @@ def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
 
 def compare(expected: list[np.ndarray], actual: list[np.ndarray], *, rtol: float, atol: float) -> Comparison:
     """Pass when there are as many outputs, each with the expected shape, and every element
-    satisfies |actual - expected| <= atol + rtol * |expected|. A size-1 answer is accepted for a
-    scalar."""
+    satisfies |actual - expected| <= atol + rtol * |expected| (exactly equal where the reference
+    gives integers: counts, sizes). A size-1 answer is accepted for a scalar."""
     if len(actual) != len(expected):
         return Comparison(False, f"returned {len(actual)} array(s), expected {len(expected)}")
     max_error = rel_error = 0.0
@@ -35,6 +35,7 @@ def compare(expected: list[np.ndarray], actual: list[np.ndarray], *, rtol: float
             return Comparison(False, f"{label} has dtype {a.dtype}, expected numbers")
         if a.shape != e.shape and not (e.ndim == 0 and a.size == 1):
             return Comparison(False, f"{label} has shape {a.shape}, expected {e.shape}")
+        exact = e.dtype.kind in "biu"  # counts and sizes must be exactly right
         a = a.astype(np.float64).reshape(e.shape)
         e = e.astype(np.float64)
         if not np.all(np.isfinite(a)):
@@ -44,6 +45,6 @@ def compare(expected: list[np.ndarray], actual: list[np.ndarray], *, rtol: float
         error = np.abs(a - e)
         max_error = max(max_error, float(error.max(initial=0.0)))
         rel_error = max(rel_error, relative_error(a, e))
-        if np.any(error > atol + rtol * np.abs(e)):
+        if np.any(error > (0.0 if exact else atol + rtol * np.abs(e))):
             failures.append(f"{label} differs (largest error {error.max():.3g})")
     return Comparison(not failures, "; ".join(failures), max_error, rel_error)

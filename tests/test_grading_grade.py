@@ -5,11 +5,13 @@ import json
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
 from nutshell_lib.cli import main as nutshell
 from nutshell_lib.grading import check
 from nutshell_lib.grading.child import flatten_outputs
-from nutshell_lib.grading.grade import grade_batch
+from nutshell_lib.grading import run_student
+from nutshell_lib.grading.grade import grade_batch, unique_names
 from nutshell_lib.grading.questions import (EXERCISES, GRADING_STREAM, PUBLIC_SEED, PUBLIC_STREAM, QUESTIONS,
                                             draw_cases)
 from nutshell_lib.grading.run_student import Limits
@@ -255,3 +257,16 @@ def test_the_command_writes_results_and_exits_zero_whatever_the_scores(tmp_path,
         rows = list(csv.DictReader(handle))
     assert [(row["submission"], row["seed"]) for row in rows] == [("02_perceptron.ipynb", "5"), ("README.md", "5")]
     assert "graded 2 submission(s)" in capsys.readouterr().out
+
+
+def test_outputs_that_would_unpack_too_large_are_refused(tmp_path, monkeypatch):
+    path = tmp_path / "case0.npz"
+    np.savez_compressed(path, np.zeros(10_000))  # 80 kB of zeros, a few hundred bytes on disk
+    assert len(run_student.read_outputs(path)[0]) == 10_000
+    monkeypatch.setattr(run_student, "MAX_OUTPUT_BYTES", 50_000)
+    assert run_student.read_outputs(path) is None
+
+
+def test_results_files_get_unique_names():
+    paths = [Path("a/hw.ipynb"), Path("b/hw.ipynb"), Path("c/hw_2.ipynb"), Path("hw.txt")]
+    assert unique_names(paths) == ["hw", "hw_2", "hw_2_2", "hw_3"]

@@ -115,10 +115,14 @@ def results_json(submission: Submission, tests: list[dict], seconds: float) -> d
 
 
 def unique_names(paths: list[Path]) -> list[str]:
-    names, seen = [], {}
+    """File stems, with _2, _3... added where two submissions would write the same results file."""
+    names: list[str] = []
     for path in paths:
-        count = seen[path.stem] = seen.get(path.stem, 0) + 1
-        names.append(path.stem if count == 1 else f"{path.stem}_{count}")
+        name, count = path.stem, 1
+        while name in names:
+            count += 1
+            name = f"{path.stem}_{count}"
+        names.append(name)
     return names
 
 
@@ -148,13 +152,13 @@ def grade_batch(paths: list[Path], out_dir: Path, *, seed: int, exercise: str | 
 
     tasks = [(s, q) for s in gradable for q in s.exercise.questions]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        outcomes = dict(zip(map(id_of, tasks), pool.map(run, tasks)))
+        outcomes = {(s.name, q.name): outcome for (s, q), outcome in zip(tasks, pool.map(run, tasks))}
     results = []
     for submission in submissions:
         if submission.problem:
             tests, seconds = unscored_tests(submission), 0.0
         else:
-            graded = [outcomes[id_of((submission, q))] for q in submission.exercise.questions]
+            graded = [outcomes[submission.name, q.name] for q in submission.exercise.questions]
             tests, seconds = [test for test, _ in graded], sum(s for _, s in graded)
             for test in tests:  # a skipped cell may be why a function is missing
                 test["output"] = "\n".join(submission.code.problems + [test["output"]])
@@ -163,11 +167,6 @@ def grade_batch(paths: list[Path], out_dir: Path, *, seed: int, exercise: str | 
         results.append(result)
     write_summary(out_dir / "summary.csv", submissions, results, seed)
     return results
-
-
-def id_of(task) -> tuple[int, str]:
-    submission, question = task
-    return id(submission), question.name
 
 
 def write_summary(path: Path, submissions: list[Submission], results: list[dict], seed: int) -> None:

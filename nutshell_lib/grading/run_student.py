@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ CHILD_SCRIPT = Path(__file__).with_name("child.py")
 BLOCKED_MODULES = ("nutshell_lib.grading", "nutshell_lib.grading.reference", "nutshell_lib.grading.questions")
 PRINTED_TAIL = 1500  # characters of the learner's printed output kept for the report
 STATUSES = ("ok", "not_implemented", "error")
+MAX_OUTPUT_BYTES = 256 * 2 ** 20  # unpacked size of one case's outputs that the grader will load
 
 
 @dataclass(frozen=True)
@@ -68,11 +70,15 @@ def read_json(path: Path) -> dict | None:
 
 
 def read_outputs(path: Path) -> list[np.ndarray] | None:
+    """The arrays of a case's .npz, or None when it is unreadable or would unpack too large."""
     try:
+        with zipfile.ZipFile(path) as archive:  # a small compressed file can hide a huge array
+            if sum(info.file_size for info in archive.infolist()) > MAX_OUTPUT_BYTES:
+                return None
         with np.load(path, allow_pickle=False) as archive:
             names = sorted(archive.files, key=lambda name: int(name.split("_")[1]))
             return [archive[name] for name in names]
-    except (OSError, ValueError, IndexError, KeyError, EOFError):
+    except (OSError, ValueError, IndexError, KeyError, EOFError, zipfile.BadZipFile):
         return None
 
 

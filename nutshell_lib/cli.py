@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--exercise", help="exercise name, e.g. 01_sigmoid (default: from the notebook's metadata)")
     grade.add_argument("--timeout", type=float, default=20.0, help="seconds per question (default 20)")
     grade.add_argument("--memory-mb", type=int, default=2048, help="memory limit per question (default 2048)")
-    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="questions graded at once")
+    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once (default: the number of cores)")
     return parser
 
 

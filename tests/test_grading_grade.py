@@ -131,6 +131,24 @@ def test_an_endless_loop_times_out_and_the_batch_goes_on(tmp_path):
     assert results["02_perceptron"]["score"] == 10
 
 
+def test_the_time_limit_is_per_question(tmp_path):
+    slow = submission(tmp_path, "02_perceptron", "slow", edits=[
+        ("    return np.where(X @ w + b >= 0, 1.0, -1.0)", "    import time\n    time.sleep(0.4)\n    return np.where(X @ w + b >= 0, 1.0, -1.0)"),
+        ("    mistakes = 0\n", "    import time\n    time.sleep(0.4)\n    mistakes = 0\n"),
+    ])
+    # Each question takes about 2 s of its 3 s; together they take longer than one limit.
+    assert grade(tmp_path, [slow], limits=Limits(seconds=3, memory_bytes=1 << 30))["slow"]["score"] == 10
+
+
+def test_definitions_that_hang_fail_every_question_and_the_batch_goes_on(tmp_path):
+    hanging = submission(tmp_path, "01_sigmoid", "hanging", extra_cells=["class Stuck:\n    while True:\n        pass"])
+    solved = ROOT / "solutions" / "01_sigmoid.ipynb"
+    results = grade(tmp_path, [hanging, solved], limits=Limits(seconds=3, memory_bytes=1 << 30))
+    assert results["hanging"]["score"] == 0
+    assert all("timed out" in test["output"] for test in results["hanging"]["tests"])
+    assert results["01_sigmoid"]["score"] == 10
+
+
 def test_a_memory_hog_gets_a_verdict(tmp_path):
     hog = submission(tmp_path, "02_perceptron", "hog", edits=[
         ("    return np.where(X @ w + b >= 0, 1.0, -1.0)", "    return np.ones(1 << 34)"),

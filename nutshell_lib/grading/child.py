@@ -3,8 +3,8 @@
 It is started by file path, not as ``nutshell_lib.grading.child``, so that it imports only the
 standard library and NumPy: nothing the learner's code could patch is used afterwards to judge it.
 It reads ``JOB_DIR/job.pickle`` (written by the grader), limits its own resources, runs the
-learner's definitions, calls one function on every case, and writes, per case, ``case<i>.npz``
-(plain arrays) and ``case<i>.json`` (a status). Comparing with the reference is the grader's job,
+learner's definitions, calls each graded function on its cases, and writes, per case,
+``q<k>_case<i>.npz`` (plain arrays) and ``q<k>_case<i>.json`` (a status). Comparing with the reference is the grader's job,
 in the grader's own process.
 """
 from __future__ import annotations
@@ -100,7 +100,17 @@ def write_status(job_dir: str, name: str, status: dict) -> None:
     os.replace(temporary, os.path.join(job_dir, name))
 
 
-def call_cases(job_dir: str, function, cases) -> None:
+def capture_output(path: str) -> None:
+    """Send everything printed from here on (Python or C level) to ``path``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(descriptor, 1)
+    os.dup2(descriptor, 2)
+    os.close(descriptor)
+
+
+def call_cases(job_dir: str, prefix: str, function, cases) -> None:
     for index, args in enumerate(cases):
         try:
             outputs = flatten_outputs(function(*args))
@@ -111,22 +121,27 @@ def call_cases(job_dir: str, function, cases) -> None:
         except BaseException as exc:
             status = {"status": "error", "message": describe_error(exc)}
         else:
-            _savez(os.path.join(job_dir, f"case{index}.npz"), *outputs)
+            _savez(os.path.join(job_dir, f"{prefix}case{index}.npz"), *outputs)
             status = {"status": "ok", "message": ""}
-        write_status(job_dir, f"case{index}.json", status)
+        write_status(job_dir, f"{prefix}case{index}.json", status)
 
 
 def main(job_dir: str) -> int:
+    """Run the definitions once, then each question in turn; ``q<k>.done`` marks one finished, so
+    the grader can time every question and restart after the one that hung or crashed."""
     with open(os.path.join(job_dir, "job.pickle"), "rb") as handle:
         job = pickle.load(handle)
     limit_resources(job["memory_bytes"], job["cpu_seconds"], job["file_bytes"])
     sys.meta_path.insert(0, BlockedImports(job["blocked_modules"]))
+    capture_output(os.path.join(job_dir, "setup.log"))
     namespace, errors = run_definitions(job["snippets"])
-    function = namespace.get(job["function"])
-    setup = {"errors": errors, "found": callable(function)}
-    write_status(job_dir, "setup.json", setup)
-    if callable(function):
-        call_cases(job_dir, function, job["cases"])
+    found = {name: callable(namespace.get(name)) for name, _ in job["questions"]}
+    write_status(job_dir, "setup.json", {"errors": errors, "found": found})
+    for number, (name, cases) in enumerate(job["questions"]):
+        capture_output(os.path.join(job_dir, f"q{number}.log"))
+        if found[name]:
+            call_cases(job_dir, f"q{number}_", namespace[name], cases)
+        write_status(job_dir, f"q{number}.done", {})
     return 0
 
 

@@ -1,7 +1,7 @@
 """``nutshell grade``: grade a batch of submitted notebooks into Gradescope results files.
 
-For every submission and question, the learner's function runs in a child process on cases drawn
-from the instructor's seed (``run_student``); the outputs come back as plain arrays and are
+For every submission, the learner's functions run in a child process on cases drawn from the
+instructor's seed (``run_student``); the outputs come back as plain arrays and are
 compared here with the reference. Each question earns its points in proportion to the cases it
 passes. Every submission gets a verdict, whatever is wrong with it, and the batch goes on.
 """
@@ -22,7 +22,7 @@ from .compare import compare
 from .feedback import NOT_IMPLEMENTED, case_line, problem_line
 from .notebook_source import Extracted, exercise_name, extract
 from .questions import EXERCISES, GRADING_STREAM, Exercise, Question, draw_cases
-from .run_student import Limits, QuestionRun, run_question
+from .run_student import Limits, QuestionRun, run_submission
 
 
 @dataclass
@@ -140,26 +140,25 @@ def grade_batch(paths: list[Path], out_dir: Path, *, seed: int, exercise: str | 
     out_dir.mkdir(parents=True, exist_ok=True)
     submissions = [load_submission(Path(p), n, exercise) for p, n in zip(paths, unique_names(list(map(Path, paths))))]
     gradable = [s for s in submissions if not s.problem]
-    questions = {q.name: q for s in gradable for q in s.exercise.questions}
-    answers = {name: reference_answers(q, seed) for name, q in questions.items()}
+    asked = {q.name: q for s in gradable for q in s.exercise.questions}
+    answers = {name: reference_answers(q, seed) for name, q in asked.items()}
     warm_kernels(gradable)
 
-    def run(task):
-        submission, question = task
+    def run(submission):
         start = time.perf_counter()
-        result = run_question(submission.code.snippets, question.name, answers[question.name].cases, limits)
-        return score_question(question, answers[question.name], result), time.perf_counter() - start
+        questions = submission.exercise.questions
+        runs = run_submission(submission.code.snippets, [(q.name, answers[q.name].cases) for q in questions], limits)
+        tests = [score_question(q, answers[q.name], r) for q, r in zip(questions, runs)]
+        return tests, time.perf_counter() - start
 
-    tasks = [(s, q) for s in gradable for q in s.exercise.questions]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        outcomes = {(s.name, q.name): outcome for (s, q), outcome in zip(tasks, pool.map(run, tasks))}
+        outcomes = dict(zip((s.name for s in gradable), pool.map(run, gradable)))
     results = []
     for submission in submissions:
         if submission.problem:
             tests, seconds = unscored_tests(submission), 0.0
         else:
-            graded = [outcomes[submission.name, q.name] for q in submission.exercise.questions]
-            tests, seconds = [test for test, _ in graded], sum(s for _, s in graded)
+            tests, seconds = outcomes[submission.name]
             for test in tests:  # a skipped cell may be why a function is missing
                 test["output"] = "\n".join(submission.code.problems + [test["output"]])
         result = results_json(submission, tests, seconds)

@@ -1,4 +1,4 @@
-"""Run a learner's function on the grader's cases in a separate, resource-limited process.
+"""Run a learner's functions on the grader's cases in a separate, resource-limited process.
 
 The child (``child.py``) gets the learner's definitions and the case inputs, and hands back only
 the outputs, as ``.npz`` files that are loaded here with ``allow_pickle=False``: plain numeric
@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +27,13 @@ CHILD_SCRIPT = Path(__file__).with_name("child.py")
 BLOCKED_MODULES = ("nutshell_lib.grading", "nutshell_lib.grading.reference", "nutshell_lib.grading.questions")
 PRINTED_TAIL = 1500  # characters of the learner's printed output kept for the report
 STATUSES = ("ok", "not_implemented", "error")
+POLL_SECONDS = 0.02
 MAX_OUTPUT_BYTES = 256 * 2 ** 20  # unpacked size of one case's outputs that the grader will load
 
 
 @dataclass(frozen=True)
 class Limits:
-    seconds: float = 20.0            # wall clock for one question: start-up, definitions, all cases
+    seconds: float = 20.0            # wall clock for one question's cases (and for the definitions)
     memory_bytes: int = 2 * 2 ** 30  # address space of the child
     file_bytes: int = 64 * 2 ** 20   # largest file the child may write
 
@@ -94,49 +96,87 @@ def stop_reason(returncode: int | None, timed_out: bool, limits: Limits) -> str:
     return ""
 
 
-def collect(job_dir: Path, n_cases: int, verdict: str) -> tuple[bool, list[str], list[CaseRun]]:
-    setup = read_json(job_dir / "setup.json")
-    if setup is None:
-        return False, [], [CaseRun("crashed", verdict or "the notebook's code stopped the grader") for _ in range(n_cases)]
+def collect_cases(job_dir: Path, prefix: str, n_cases: int, verdict: str) -> list[CaseRun]:
     cases = []
     for index in range(n_cases):
-        status = read_json(job_dir / f"case{index}.json")
+        status = read_json(job_dir / f"{prefix}case{index}.json")
         if status is None or status.get("status") not in STATUSES:
             cases.append(CaseRun("timeout" if "timed out" in verdict else "crashed",
                                  verdict or "the process ended before returning a result (did the code exit?)"))
             continue
-        outputs = read_outputs(job_dir / f"case{index}.npz") if status["status"] == "ok" else None
+        outputs = read_outputs(job_dir / f"{prefix}case{index}.npz") if status["status"] == "ok" else None
         if status["status"] == "ok" and outputs is None:
             cases.append(CaseRun("crashed", "its outputs could not be read back"))
             continue
         cases.append(CaseRun(status["status"], str(status.get("message", ""))[:500], outputs))
-    errors = [str(error)[:500] for error in setup.get("errors", [])][:20]
-    return bool(setup.get("found")), errors, cases
+    return cases
 
 
-def run_question(snippets, function: str, cases: list[tuple], limits: Limits) -> QuestionRun:
-    """Run ``function`` (after ``snippets``, the learner's definitions) on every case."""
-    with tempfile.TemporaryDirectory(prefix="nutshell-grade-") as directory:
-        job_dir = Path(directory)
-        job = {"snippets": snippets, "function": function, "cases": cases, "blocked_modules": BLOCKED_MODULES,
-               "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes,
-               "cpu_seconds": int(limits.seconds) + 1}
-        (job_dir / "job.pickle").write_bytes(pickle.dumps(job))
-        with open(job_dir / "printed.txt", "wb") as log:
-            process = subprocess.Popen([sys.executable, str(CHILD_SCRIPT), str(job_dir)], cwd=job_dir,
-                                       stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                       env=child_environment(), start_new_session=True)
+def watch(process: subprocess.Popen, job_dir: Path, n_questions: int, limits: Limits) -> tuple[bool, int, str]:
+    """Follow the child question by question, each with its own time limit.
+
+    Returns (set_up, finished, verdict): whether the definitions ran, how many questions finished,
+    and why the process stopped before the rest (empty when it did not).
+    """
+    clock, set_up, finished = time.monotonic(), False, 0
+    while True:
+        if not set_up and (job_dir / "setup.json").exists():
+            set_up, clock = True, time.monotonic()
+        while set_up and finished < n_questions and (job_dir / f"q{finished}.done").exists():
+            finished, clock = finished + 1, time.monotonic()
+        if finished == n_questions:
+            return True, finished, ""
+        returncode = process.poll()
+        if returncode is not None:  # look once more: it may have finished just before exiting
+            set_up = set_up or (job_dir / "setup.json").exists()
+            while set_up and finished < n_questions and (job_dir / f"q{finished}.done").exists():
+                finished += 1
+            return set_up, finished, stop_reason(returncode, False, limits) if finished < n_questions else ""
+        if time.monotonic() - clock > limits.seconds:
+            return set_up, finished, stop_reason(None, True, limits)
+        time.sleep(POLL_SECONDS)
+
+
+def start_child(job_dir: Path, snippets, questions, limits: Limits) -> subprocess.Popen:
+    job = {"snippets": snippets, "questions": questions, "blocked_modules": BLOCKED_MODULES,
+           "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes,
+           "cpu_seconds": int(limits.seconds * (len(questions) + 1)) + 1}
+    (job_dir / "job.pickle").write_bytes(pickle.dumps(job))
+    return subprocess.Popen([sys.executable, str(CHILD_SCRIPT), str(job_dir)], cwd=job_dir,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=child_environment(), start_new_session=True)
+
+
+def run_submission(snippets, questions: list[tuple[str, list[tuple]]], limits: Limits) -> list[QuestionRun]:
+    """Run each (function name, cases) after ``snippets``, the learner's definitions.
+
+    One child process runs the definitions once and the questions in order. When a question hangs
+    or kills the process, that question gets the verdict and a fresh child takes the rest.
+    """
+    runs: list[QuestionRun] = []
+    while len(runs) < len(questions):
+        pending = questions[len(runs):]
+        with tempfile.TemporaryDirectory(prefix="nutshell-grade-") as directory:
+            job_dir = Path(directory)
+            process = start_child(job_dir, snippets, pending, limits)
             try:
-                process.wait(timeout=limits.seconds)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                timed_out = True
+                set_up, finished, verdict = watch(process, job_dir, len(pending), limits)
             finally:
                 kill_group(process)
-        verdict = stop_reason(process.returncode, timed_out, limits)
-        found, errors, case_runs = collect(job_dir, len(cases), verdict)
-        printed = tail(job_dir / "printed.txt")
-    return QuestionRun(found, case_runs, errors, printed, verdict)
+            if not set_up:  # the definitions themselves hang or crash: every question fails alike
+                printed = tail(job_dir / "setup.log")
+                return runs + [QuestionRun(False, [CaseRun("crashed", verdict) for _ in cases], [], printed,
+                                           verdict or "the notebook's code stopped the grader")
+                               for _, cases in pending]
+            setup = read_json(job_dir / "setup.json") or {}
+            errors = [str(error)[:500] for error in setup.get("errors", [])][:20]
+            found = setup.get("found", {})
+            for number, (name, cases) in enumerate(pending[:finished + 1]):
+                stopped = verdict if number == finished else ""
+                runs.append(QuestionRun(bool(found.get(name)) if isinstance(found, dict) else False,
+                                        collect_cases(job_dir, f"q{number}_", len(cases), stopped),
+                                        errors, tail(job_dir / f"q{number}.log"), stopped))
+    return runs[:len(questions)]
 
 
 def kill_group(process: subprocess.Popen) -> None:
@@ -149,6 +189,10 @@ def kill_group(process: subprocess.Popen) -> None:
 
 
 def tail(path: Path) -> str:
-    with open(path, "rb") as handle:
-        handle.seek(max(0, path.stat().st_size - PRINTED_TAIL))
-        return handle.read().decode(errors="replace").strip()
+    """The end of what the learner's code printed, if anything."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, path.stat().st_size - PRINTED_TAIL))
+            return handle.read().decode(errors="replace").strip()
+    except OSError:
+        return ""

@@ -7,25 +7,13 @@ import nutshell_lib as nl
 from nutshell_lib.grading import reference as ref
 from nutshell_lib.grading.questions import GRADING_STREAM, QUESTIONS, draw_cases
 
+from test_conv import central_difference  # float64 central differences, shared with the conv tests
+
 SEEDS = range(3)
 
 
-def numeric_gradient(f, x, step=1e-6):
-    """d f / d x by central differences; f returns a scalar, x is changed in place and restored."""
-    grad = np.zeros_like(x)
-    for index in np.ndindex(*x.shape):
-        saved = x[index]
-        x[index] = saved + step
-        plus = f()
-        x[index] = saved - step
-        minus = f()
-        x[index] = saved
-        grad[index] = (plus - minus) / (2 * step)
-    return grad
-
-
 def assert_gradient(analytic, f, x, tolerance=1e-6):
-    numeric = numeric_gradient(f, x)
+    numeric = central_difference(f, x)
     error = np.abs(analytic - numeric) / np.maximum(1e-8, np.abs(analytic) + np.abs(numeric))
     assert error.max() < tolerance, error.max()
 

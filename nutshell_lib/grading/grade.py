@@ -68,7 +68,7 @@ def reference_answers(question: Question, seed: int) -> Answers:
 
 def score_question(question: Question, answers: Answers, run: QuestionRun) -> dict:
     """One Gradescope test: points for the share of cases passed, and the story of each case."""
-    lines = [f"Your code printed an error while loading: {error}" for error in run.setup_errors]
+    lines = [f"While loading your definitions: {error}" for error in run.setup_errors]
     passed = 0
     if not run.found and not run.verdict:
         lines.append(f"function `{question.name}` not found: was it renamed, or its cell deleted? The grader "

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+import pytest
 
 from nutshell_lib.cli import main as nutshell
 from nutshell_lib.grading import check
@@ -182,6 +183,15 @@ def test_files_that_are_not_notebooks_get_a_verdict(tmp_path):
     for name in ("README", "garbage", "missing"):
         assert results[name]["score"] == 0 and set(by_name(results[name])) == {q.name for q in EXERCISES["01_sigmoid"].questions}
     assert results["01_sigmoid"]["score"] == 10
+
+
+@pytest.mark.parametrize("content", ['[1, 2]', '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
+                                     '{"nbformat": 4, "nbformat_minor": 5, "metadata": {"nutshell": 3}, "cells": []}'])
+def test_odd_json_gets_a_verdict(tmp_path, content):
+    odd = tmp_path / "odd.ipynb"
+    odd.write_text(content)
+    result = grade(tmp_path, [odd])["odd"]
+    assert result["score"] == 0 and result["output"].startswith("Not graded: ")
 
 
 def test_a_notebook_without_exercise_metadata_needs_the_exercise_named(tmp_path):

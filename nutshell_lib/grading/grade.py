@@ -44,12 +44,12 @@ def load_submission(path: Path, name: str, exercise: str | None) -> Submission:
     submission = Submission(path, name)
     try:
         notebook = nbformat.read(str(path), as_version=4)
+        submission.code = extract(notebook)
     except FileNotFoundError:
         submission.problem = f"{path} does not exist"
     except Exception as exc:  # nbformat raises many kinds for a file that is not a notebook
         submission.problem = f"{path.name} is not a Jupyter notebook ({type(exc).__name__}: {str(exc)[:200]})"
     else:
-        submission.code = extract(notebook)
         exercise = exercise or exercise_name(notebook)
         if exercise is None:
             submission.problem = "the notebook does not say which exercise it is: pass --exercise"

@@ -77,5 +77,6 @@ def extract(notebook: nbformat.NotebookNode) -> Extracted:
 
 def exercise_name(notebook: nbformat.NotebookNode) -> str | None:
     """The exercise a released notebook belongs to (``nutshell release`` keeps this metadata)."""
-    value = notebook.metadata.get(EXERCISE_METADATA_KEY, {}).get("exercise")
+    entry = notebook.metadata.get(EXERCISE_METADATA_KEY)
+    value = entry.get("exercise") if isinstance(entry, dict) else None
     return value if isinstance(value, str) else None

@@ -126,6 +126,20 @@ CENTRE_COLOUR = {
     "general caution": "black", "crossroads": "black", "yield": "white", "priority road": "yellow",
     "pedestrian crossing": "white", "parking": "white",
 }
+# Most common colour in the middle of each sign (about half its radius around the centre), also by hand.
+MAIN_COLOUR = {
+    "stop": "red", "no entry": "red", "no vehicles": "white", "no parking": "blue",
+    "end of restrictions": "white", "ahead only": "blue", "turn right": "blue",
+    "general caution": "white", "crossroads": "white", "yield": "white", "priority road": "yellow",
+    "pedestrian crossing": "blue", "parking": "blue",
+}
+
+
+def nearest_palette_colour(rgb: np.ndarray) -> np.ndarray:
+    """Names of the palette colours nearest to each RGB triple of ``rgb`` (..., 3)."""
+    palette = np.array(list(PALETTE.values()))
+    distances = ((rgb[..., None, :] - palette) ** 2).sum(axis=-1)
+    return np.array(list(PALETTE))[distances.argmin(axis=-1)]
 
 
 def test_traffic_signs_shapes_dtypes_ranges_and_balance():
@@ -154,15 +168,15 @@ def test_traffic_sign_names():
 
 
 def test_traffic_sign_labels_match_their_names():
-    """With every knob off, the centre of each image has the colour the label's name calls for."""
+    """With every knob off, each image's colours are those its label's name calls for."""
     X, y = datasets.traffic_signs(13 * 4, seed=0, **CLEAN)
-    centre = X[:, :, 15:17, 15:17].mean(axis=(2, 3))
-    palette_names = list(PALETTE)
-    palette = np.array([PALETTE[name] for name in palette_names])
-    nearest = np.argmin(((centre[:, None, :] - palette[None]) ** 2).sum(axis=2), axis=1)
-    for label, colour_index in zip(y, nearest):
+    centre = nearest_palette_colour(X[:, :, 15:17, 15:17].mean(axis=(2, 3)))
+    middle = nearest_palette_colour(X[:, :, 10:22, 10:22].transpose(0, 2, 3, 1).reshape(len(X), -1, 3))
+    for label, centre_colour, middle_colours in zip(y, centre, middle):
         name = datasets.TRAFFIC_SIGN_CLASSES[label]
-        assert palette_names[colour_index] == CENTRE_COLOUR[name], name
+        assert centre_colour == CENTRE_COLOUR[name], name
+        names, counts = np.unique(middle_colours, return_counts=True)
+        assert names[counts.argmax()] == MAIN_COLOUR[name], name
 
 
 def test_clean_signs_of_one_class_share_the_sign_but_not_the_background():

@@ -28,8 +28,8 @@ def class_names() -> tuple[str, ...]:
     return TRAFFIC_SIGN_CLASSES
 
 
-def traffic_signs(n: int, seed: int = 0, *, rotation: float = 15.0, scale: float = 0.2, shift: float = 0.12,
-                  noise: float = 0.05, occlusion: float = 0.3, lighting: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def traffic_signs(n: int, seed: int = 0, *, rotation: float = 10.0, scale: float = 0.15, shift: float = 0.15,
+                  noise: float = 0.03, occlusion: float = 0.15, lighting: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
     """Draw ``n`` road-sign images, classes balanced and shuffled.
 
     Knobs (0 turns each one off):
@@ -63,9 +63,9 @@ def traffic_signs(n: int, seed: int = 0, *, rotation: float = 15.0, scale: float
         "radius": SIGN_RADIUS_PX * rng.uniform(1 - scale, 1 + scale, n),
         "centre": shift * SIZE * rng.uniform(-1, 1, (n, 2)),
         "colour_jitter": 0.04 * rng.standard_normal((n, 3)),
-        "background": rng.uniform(0, 1, (n, 3, BACKGROUND_GRID, BACKGROUND_GRID)),
+        "background": rng.uniform(0.2, 0.8, (n, 3, BACKGROUND_GRID, BACKGROUND_GRID)),
         "rectangles": rng.uniform(0, SIZE, (n, CLUTTER_RECTANGLES, 4)),
-        "rectangle_colours": rng.uniform(0, 1, (n, CLUTTER_RECTANGLES, 3)),
+        "rectangle_colours": rng.uniform(0.15, 0.85, (n, CLUTTER_RECTANGLES, 3)),
         "has_post": rng.random(n) < 0.5,
         "occluder_angle": rng.uniform(0, 2 * np.pi, n),
         "occluder_size": occlusion * rng.random(n),

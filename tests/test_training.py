@@ -118,3 +118,29 @@ def test_accuracy_and_confusion_matrix():
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call(Sequential([Dense(2, 1, rng=0)]))
+
+
+def test_live_plot_in_a_notebook_displays_once_then_updates(monkeypatch):
+    import IPython.display
+
+    from nutshell_lib.training import live_plot
+
+    shown = []
+
+    class Handle:
+        def update(self, image):
+            shown.append(("update", image))
+
+    def fake_display(image, display_id):
+        assert display_id is True
+        shown.append(("display", image))
+        return Handle()
+
+    monkeypatch.setattr(live_plot, "_in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    X, y = blobs(40, 0)
+    model = classifier()
+    fit(model, softmax_cross_entropy, SGD(model, lr=0.1), X, y, epochs=3, batch_size=8, validation=(X, y),
+        progress=False, live_plot=True)
+    assert [kind for kind, _ in shown] == ["display", "update", "update"]
+    assert all(image.data.startswith(b"\x89PNG") for _, image in shown)

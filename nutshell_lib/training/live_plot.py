@@ -24,18 +24,17 @@ class LiveLossPlot:
         if not self.enabled:
             warnings.warn("live_plot=True needs a Jupyter notebook; training continues without the plot", stacklevel=3)
             return
-        from IPython.display import display
         from matplotlib.figure import Figure
 
         self.figure = Figure(figsize=(6, 3.2))
         self.loss_axes = self.figure.subplots()
-        self.handle = display(display_id=True)
+        self.handle = None  # the first update displays the image; later ones replace it
 
     def update(self, history) -> None:
         """Redraw the training (and validation) loss per epoch from ``history``."""
         if not self.enabled:
             return
-        from IPython.display import Image
+        from IPython.display import Image, display
 
         axes = self.loss_axes
         axes.clear()
@@ -49,4 +48,8 @@ class LiveLossPlot:
         self.figure.tight_layout()
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=90)
-        self.handle.update(Image(data=buffer.getvalue()))
+        image = Image(data=buffer.getvalue(), format="png")
+        if self.handle is None:
+            self.handle = display(image, display_id=True)
+        else:
+            self.handle.update(image)

@@ -1,0 +1,142 @@
+"""What a learner does with a notebook in JupyterLab, done with Playwright, and what they would see.
+
+Every action goes through JupyterLab's own user interface (menus, keyboard); the server's REST API
+is used only to learn when the kernel is idle.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from playwright.sync_api import Page
+
+# What a Python error looks like once JupyterLab has rendered it (tracebacks and syntax errors).
+ERROR_TEXT = re.compile(
+    r"Traceback \(most recent call last\)|^\s*Cell In\[\d+\], line \d+|^(\w+\.)*\w*(Error|Exception|Interrupt)\b",
+    re.MULTILINE,
+)
+WIDGET_FAILURE_TEXT = ("Error displaying widget", "Loading widget...")
+
+CELL_STATES_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')]
+  .filter(cell => cell.classList.contains('jp-CodeCell'))
+  .map(cell => ({
+    source: cell.querySelector('.jp-InputArea-editor .cm-content')?.innerText ?? '',
+    prompt: (cell.querySelector('.jp-InputArea-prompt')?.innerText ?? '').trim(),
+    stderr: [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+      .map(output => output.innerText),
+  }))"""
+
+# One entry per rendered output (including those inside Output widgets); a slider's own readout is
+# not an output, so moving a slider changes this only if the code it drives produces new output.
+OUTPUT_SIGNATURE_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type]')]
+  .map(output => output.getAttribute('data-mime-type') + ':' +
+       ([...output.querySelectorAll('img')].map(img => img.src).join() || output.innerText))"""
+
+NOTEBOOK_HEIGHT_JS = """() => {
+  const scroller = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+  return scroller ? scroller.scrollHeight - scroller.clientHeight : 0;
+}"""
+
+
+@dataclass
+class CodeCell:
+    source: str
+    prompt: str
+    stderr: list[str]
+
+    @property
+    def execution_count(self) -> int | None:
+        match = re.fullmatch(r"\[(\d+)\]:", self.prompt)
+        return int(match.group(1)) if match else None
+
+    @property
+    def is_running(self) -> bool:
+        return self.prompt == "[*]:"
+
+    @property
+    def errors(self) -> list[str]:
+        return [text for text in self.stderr if ERROR_TEXT.search(text)]
+
+
+def code_cells(page: Page) -> list[CodeCell]:
+    return [CodeCell(c["source"], c["prompt"], c["stderr"]) for c in page.evaluate(CELL_STATES_JS)]
+
+
+def output_signature(page: Page) -> list[str]:
+    return page.evaluate(OUTPUT_SIGNATURE_JS)
+
+
+def run_menu_command(page: Page, menu: str, command: str) -> None:
+    """Click ``menu`` in the menu bar, then the item that runs JupyterLab command ``command``."""
+    page.locator(".lm-MenuBar-item", has_text=re.compile(rf"^{menu}$")).click()
+    page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
+
+
+def open_notebook(page: Page, base_url: str, token: str, path: str, workspace: str) -> None:
+    """Load JupyterLab in a fresh workspace with only ``path`` open, and wait for its cells."""
+    page.goto(f"{base_url}/lab/workspaces/{workspace}/tree/{path}?reset&token={token}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
+
+
+def wait_for_idle_run(page: Page, kernel_is_idle, timeout: float) -> list[CodeCell]:
+    """Wait until some cell has run, none is queued or running, and the kernel has stayed idle
+    for two polls in a row (a cell's output can still arrive right after its prompt updates)."""
+    quiet_polls = 0
+
+    def settled():
+        nonlocal quiet_polls
+        cells = code_cells(page)
+        started = any(cell.prompt not in ("", "[ ]:") for cell in cells)
+        busy = any(cell.is_running for cell in cells) or not kernel_is_idle()
+        quiet_polls = quiet_polls + 1 if started and not busy else 0
+        return cells if quiet_polls >= 2 else None
+
+    try:
+        return wait_until(settled, timeout, "the notebook to finish running")
+    except TimeoutError as error:
+        prompts = [cell.prompt or "<no prompt>" for cell in code_cells(page)]
+        raise TimeoutError(f"{error}; kernel idle: {kernel_is_idle()}; prompts: {prompts}") from None
+
+
+def widget_failures(page: Page) -> list[str]:
+    text = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").inner_text()
+    return [failure for failure in WIDGET_FAILURE_TEXT if failure in text]
+
+
+def move_slider_changes_output(page: Page, handle, kernel_is_idle, timeout: float = 30.0) -> bool:
+    """Press an arrow key on a slider's handle (towards whichever end it is not at) and report
+    whether any rendered output changed once the kernel is idle again."""
+    before = output_signature(page)
+    at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    value_before = handle.get_attribute("aria-valuenow")
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+    wait_until(lambda: handle.get_attribute("aria-valuenow") != value_before, 10, "the slider to move")
+    try:
+        wait_until(lambda: kernel_is_idle() and output_signature(page) != before, timeout, "new output")
+    except TimeoutError:
+        return False
+    return True
+
+
+def screenshot_whole_notebook(page: Page, path, max_height: int = 14_000) -> None:
+    """Make the window tall enough to show the whole notebook (JupyterLab scrolls inside its own
+    panel, so a full-page screenshot would show one screenful), take the picture, restore it."""
+    viewport = page.viewport_size
+    hidden = page.evaluate(NOTEBOOK_HEIGHT_JS)
+    page.set_viewport_size({"width": viewport["width"], "height": min(viewport["height"] + hidden, max_height)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(viewport)

@@ -1,0 +1,1 @@
+"""Benchmarks for `make bench`. Results are recorded in docs/benchmarks.md."""

@@ -77,6 +77,10 @@ def open_notebook(page: Page, base_url: str, token: str, path: str, workspace: s
     """Load JupyterLab in a fresh workspace with only ``path`` open, and wait for its cells."""
     page.goto(f"{base_url}/lab/workspaces/{workspace}/tree/{path}?reset&token={token}")
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+    # Fold the file browser away: the screenshots are about the notebook.
+    open_sidebar_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
+    if open_sidebar_tab.count():
+        open_sidebar_tab.click()
 
 
 def wait_until(condition, timeout: float, what: str, interval: float = 0.5):

@@ -93,6 +93,14 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.5):
     raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
 
 
+def fail_on_dialog(page: Page) -> None:
+    """A dialog (kernel died, pick a kernel, ...) blocks the learner; report it instead of waiting."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count():
+        text = " ".join(dialog.first.inner_text().split())
+        raise AssertionError(f"JupyterLab shows a dialog: {text!r}")
+
+
 def wait_for_idle_run(page: Page, kernel_is_idle, timeout: float) -> list[CodeCell]:
     """Wait until some cell has run, none is queued or running, and the kernel has stayed idle
     for two polls in a row (a cell's output can still arrive right after its prompt updates)."""
@@ -100,6 +108,7 @@ def wait_for_idle_run(page: Page, kernel_is_idle, timeout: float) -> list[CodeCe
 
     def settled():
         nonlocal quiet_polls
+        fail_on_dialog(page)
         cells = code_cells(page)
         started = any(cell.prompt not in ("", "[ ]:") for cell in cells)
         busy = any(cell.is_running for cell in cells) or not kernel_is_idle()

@@ -14,6 +14,7 @@ import nbformat
 from lab_server import KERNEL_NAME
 from notebook_page import (
     code_cells,
+    fail_on_dialog,
     move_slider_changes_output,
     open_notebook,
     run_menu_command,
@@ -27,6 +28,10 @@ WIDGET_CODE = re.compile(r"\bipywidgets\b|\binteract(ive|_manual)?\b|\btqdm\.(au
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 SLIDER_HANDLES = ".jp-NotebookPanel:not(.lm-mod-hidden) .widget-slider .noUi-handle[role=slider]"
 SLIDERS_TO_TRY = 3
+
+
+def kernelspec_name(notebook_file: Path) -> str | None:
+    return nbformat.read(notebook_file, as_version=4).metadata.get("kernelspec", {}).get("name")
 
 
 def expected_cells(notebook_file: Path) -> list[dict]:
@@ -72,39 +77,54 @@ def test_lab_offers_only_the_kit_kernel_and_has_the_widget_extension(lab, page):
 
 def test_notebook_runs_in_jupyterlab(notebook_path, lab, course_copy, page, screenshot_dir, notebook_timeout):
     notebook_file = course_copy / notebook_path
-    expected = expected_cells(notebook_file)
-    shot = screenshot_dir / (notebook_path.replace("/", "__").removesuffix(".ipynb") + ".png")
-
-    open_notebook(page, lab.base_url, lab.token, notebook_path, workspace=f"ui-{time.monotonic_ns()}")
-    session = wait_until(
-        lambda: (s := lab.session_for(notebook_path)) and s["kernel"]["execution_state"] == "idle" and s,
-        60, "the notebook's kernel to start",
+    assert kernelspec_name(notebook_file) == KERNEL_NAME, (
+        f"{notebook_path}: metadata.kernelspec.name is {kernelspec_name(notebook_file)!r}, so JupyterLab "
+        f"asks the learner to pick a kernel; make it {KERNEL_NAME!r} (the kit's environment)"
     )
+    shot = screenshot_dir / (notebook_path.replace("/", "__").removesuffix(".ipynb") + ".png")
+    try:
+        run_like_a_learner(page, lab, notebook_path, notebook_file, notebook_timeout, shot)
+    except Exception:
+        screenshot_whole_notebook(page, shot.with_name(shot.stem + "__FAILED.png"))
+        raise
+    finally:
+        page.close()
+        session = lab.session_for(notebook_path)
+        if session:
+            lab.api(f"/api/sessions/{session['id']}", method="DELETE")
+
+
+def run_like_a_learner(page, lab, notebook_path: str, notebook_file: Path, timeout: float, shot: Path) -> None:
+    expected = expected_cells(notebook_file)
+    open_notebook(page, lab.base_url, lab.token, notebook_path, workspace=f"ui-{time.monotonic_ns()}")
+
+    def kernel_started():
+        fail_on_dialog(page)
+        session = lab.session_for(notebook_path)
+        return session if session and session["kernel"]["execution_state"] == "idle" else None
+
+    session = wait_until(kernel_started, 60, "the notebook's kernel to start")
     assert session["kernel"]["name"] == KERNEL_NAME
     kernel_url = f"/api/kernels/{session['kernel']['id']}"
 
     def kernel_is_idle() -> bool:
         return lab.api(kernel_url)["execution_state"] == "idle"
 
-    try:
-        # Stored outputs carry execution counts; clear them so every count seen below is fresh.
-        run_menu_command(page, "Edit", "editmenu:clear-all")
-        wait_until(lambda: all(cell.execution_count is None for cell in code_cells(page)), 10, "cleared outputs")
-        run_menu_command(page, "Run", "runmenu:run-all")
-        cells = wait_for_idle_run(page, kernel_is_idle, notebook_timeout)
-        screenshot_whole_notebook(page, shot)
+    # Stored outputs carry execution counts; clear them so every count seen below is fresh.
+    run_menu_command(page, "Edit", "editmenu:clear-all")
+    wait_until(lambda: all(cell.execution_count is None for cell in code_cells(page)), 10, "cleared outputs")
+    run_menu_command(page, "Run", "runmenu:run-all")
+    cells = wait_for_idle_run(page, kernel_is_idle, timeout)
+    screenshot_whole_notebook(page, shot)
 
-        assert len(cells) == len(expected), "JupyterLab shows a different number of code cells than the file has"
-        problems = [*missed_runs(cells, expected), *unexpected_errors(cells, expected)]
-        assert not problems, f"{notebook_path} (screenshot {shot}):\n" + "\n".join(problems)
+    assert len(cells) == len(expected), "JupyterLab shows a different number of code cells than the file has"
+    problems = [*missed_runs(cells, expected), *unexpected_errors(cells, expected)]
+    assert not problems, f"{notebook_path} (screenshot {shot}):\n" + "\n".join(problems)
 
-        if uses_widgets(notebook_file):
-            page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea .jupyter-widgets", timeout=30_000)
-            wait_until(lambda: not widget_failures(page), 30, "widgets to render")
-            check_a_slider_drives_output(page, kernel_is_idle, expected, notebook_path, shot)
-    finally:
-        page.close()
-        lab.api(f"/api/sessions/{session['id']}", method="DELETE")
+    if uses_widgets(notebook_file):
+        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea .jupyter-widgets", timeout=30_000)
+        wait_until(lambda: not widget_failures(page), 30, "widgets to render")
+        check_a_slider_drives_output(page, kernel_is_idle, expected, notebook_path, shot)
 
 
 def missed_runs(cells, expected) -> list[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from lab_server import LabServer
+from notebook_page import load_jupyterlab
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -88,13 +89,52 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture
-def page(browser):
+@pytest.fixture(scope="session")
+def browser_context(browser):
+    """One context for all notebooks, so JupyterLab's scripts are cached after the first page."""
     context = browser.new_context(viewport=VIEWPORT)
     try:
-        yield context.new_page()
+        yield context
     finally:
         context.close()
+
+
+LAB_PAGE_BROKEN = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed:
+        item.session.stash[LAB_PAGE_BROKEN] = True
+    return report
+
+
+@pytest.fixture(scope="session")
+def lab_pages(browser_context, lab):
+    """JupyterLab loaded once and reused from notebook to notebook (loading it takes seconds)."""
+    pages = []
+
+    def current():
+        if not pages or pages[-1].is_closed():
+            pages.append(browser_context.new_page())
+            load_jupyterlab(pages[-1], lab.base_url, lab.token, workspace=f"ui-test-{len(pages)}")
+        return pages[-1]
+
+    yield current
+    for page in pages:
+        page.close()
+
+
+@pytest.fixture
+def page(lab_pages, request):
+    """The shared JupyterLab page; after a failed test it is thrown away, so that whatever state
+    the failure left (a dialog, a half-run notebook) cannot spill into the next notebook."""
+    request.session.stash[LAB_PAGE_BROKEN] = False
+    page = lab_pages()
+    yield page
+    if request.session.stash[LAB_PAGE_BROKEN]:
+        page.close()
 
 
 @pytest.fixture(scope="session")

@@ -73,14 +73,31 @@ def run_menu_command(page: Page, menu: str, command: str) -> None:
     page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
 
 
-def open_notebook(page: Page, base_url: str, token: str, path: str, workspace: str) -> None:
-    """Load JupyterLab in a fresh workspace with only ``path`` open, and wait for its cells."""
-    page.goto(f"{base_url}/lab/workspaces/{workspace}/tree/{path}?reset&token={token}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-    # Fold the file browser away: the screenshots are about the notebook.
+def load_jupyterlab(page: Page, base_url: str, token: str, workspace: str) -> None:
+    """Load JupyterLab in a fresh, empty workspace, with the file browser folded away (the
+    screenshots are about the notebooks)."""
+    page.goto(f"{base_url}/lab/workspaces/{workspace}?reset&token={token}")
+    page.wait_for_selector(".jp-LabShell .lm-MenuBar-item", timeout=60_000)
     open_sidebar_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
     if open_sidebar_tab.count():
         open_sidebar_tab.click()
+
+
+def open_notebook(page: Page, path: str) -> None:
+    """File > Open from Path..., then wait for the notebook's cells."""
+    run_menu_command(page, "File", "filebrowser:open-path")
+    page.locator(".jp-Dialog input").fill(path)
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell", timeout=60_000)
+
+
+def close_notebook(page: Page) -> None:
+    """File > Save (the server serves a throwaway copy), then File > Close and Shut Down Notebook (and confirm)."""
+    run_menu_command(page, "File", "docmanager:save")
+    page.wait_for_selector(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty", state="detached", timeout=10_000)
+    run_menu_command(page, "File", "filemenu:close-and-cleanup")
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    page.wait_for_selector(".jp-NotebookPanel", state="detached", timeout=20_000)
 
 
 def wait_until(condition, timeout: float, what: str, interval: float = 0.5):

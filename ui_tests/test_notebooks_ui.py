@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 from lab_server import KERNEL_NAME
 from notebook_page import (
+    close_notebook,
     code_cells,
     fail_on_dialog,
     move_slider_changes_output,
@@ -67,8 +67,6 @@ def test_lab_offers_only_the_kit_kernel_and_has_the_widget_extension(lab, page):
     specs = lab.kernelspecs()["kernelspecs"]
     assert list(specs) == [KERNEL_NAME]
     assert specs[KERNEL_NAME]["spec"]["argv"][0] == sys.executable
-    page.goto(f"{lab.base_url}/lab?token={lab.token}")
-    page.wait_for_selector(".jp-LabShell")
     extensions = page.evaluate(
         "JSON.parse(document.getElementById('jupyter-config-data').textContent).federated_extensions.map(e => e.name)"
     )
@@ -88,7 +86,7 @@ def test_notebook_runs_in_jupyterlab(notebook_path, lab, course_copy, page, scre
         screenshot_whole_notebook(page, shot.with_name(shot.stem + "__FAILED.png"))
         raise
     finally:
-        page.close()
+        # Whatever happened, this notebook's kernel must not outlive its test.
         session = lab.session_for(notebook_path)
         if session:
             lab.api(f"/api/sessions/{session['id']}", method="DELETE")
@@ -96,7 +94,7 @@ def test_notebook_runs_in_jupyterlab(notebook_path, lab, course_copy, page, scre
 
 def run_like_a_learner(page, lab, notebook_path: str, notebook_file: Path, timeout: float, shot: Path) -> None:
     expected = expected_cells(notebook_file)
-    open_notebook(page, lab.base_url, lab.token, notebook_path, workspace=f"ui-{time.monotonic_ns()}")
+    open_notebook(page, notebook_path)
 
     def kernel_started():
         fail_on_dialog(page)
@@ -125,6 +123,7 @@ def run_like_a_learner(page, lab, notebook_path: str, notebook_file: Path, timeo
         page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea .jupyter-widgets", timeout=30_000)
         wait_until(lambda: not widget_failures(page), 30, "widgets to render")
         check_a_slider_drives_output(page, kernel_is_idle, expected, notebook_path, shot)
+    close_notebook(page)
 
 
 def missed_runs(cells, expected) -> list[str]:

@@ -23,7 +23,8 @@ def pyproject_requirements() -> dict[str, str]:
 
 
 def conda_requirements() -> dict[str, str]:
-    lines = (ROOT / "environment.yml").read_text().splitlines()
+    text = (ROOT / "environment.yml").read_text()
+    lines = text.split("\ndependencies:\n", 1)[1].splitlines()
     entries = [line.strip()[2:] for line in lines if re.match(r"^  - [A-Za-z]", line)]
     return dict(parse(e) for e in entries if not e.startswith(("python", "pip")))
 

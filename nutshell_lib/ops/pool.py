@@ -1,0 +1,158 @@
+"""Max and average pooling over NCHW arrays, forward and backward, on the CPU or a CUDA GPU.
+
+A window of ``size`` (size_h, size_w) slides over each (H, W) plane with ``stride`` (stride_h,
+stride_w), which defaults to ``size``. There is no padding: windows that would run past the bottom
+or right edge are dropped, so
+
+    Ho = (H - size_h) // stride_h + 1,    Wo = (W - size_w) // stride_w + 1.
+
+``size`` and ``stride`` are an int (the same for both axes) or an (h, w) pair. Arrays may have any
+memory layout; float32 and float64 keep their dtype, other real dtypes become float64. Results are
+NumPy arrays on every device.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels import cpu_pool
+from ..kernels.plane_threads import run_over_planes
+from .device import resolve_device
+from .validate import as_float_array, output_size, pair
+
+NCHW = "(N, C, H, W)"
+
+
+def _pooling_geometry(x, size, stride):
+    """Validate x, size and stride; return (x as C-contiguous float array, window, output shape).
+
+    ``window`` is (size_h, size_w, stride_h, stride_w), the kernels' last four arguments.
+    """
+    x = as_float_array("x", x, 4, NCHW)
+    size_h, size_w = pair("size", size, 1)
+    stride_h, stride_w = pair("stride", (size_h, size_w) if stride is None else stride, 1)
+    batch, channels, height, width = x.shape
+    if size_h > height or size_w > width:
+        raise ValueError(
+            f"size {(size_h, size_w)} does not fit in x's (H, W) = {(height, width)} "
+            f"(x has shape {x.shape}); pooling adds no padding"
+        )
+    output_shape = (batch, channels, output_size(height, size_h, stride_h), output_size(width, size_w, stride_w))
+    return x, (size_h, size_w, stride_h, stride_w), output_shape
+
+
+def _upstream_gradient(dy, x, output_shape):
+    """Validate dy against the forward output's shape; return it C-contiguous in x's dtype."""
+    dy = as_float_array("dy", dy, 4, "(N, C, Ho, Wo)", dtype=x.dtype)
+    if dy.shape != output_shape:
+        raise ValueError(
+            f"dy must have the forward output's shape (N, C, Ho, Wo) = {output_shape} "
+            f"for x of shape {x.shape}, got dy of shape {dy.shape}"
+        )
+    return dy
+
+
+def _run(device, kernel_name, inputs, output_shape, dtype, window):
+    """Run the kernel ``kernel_name`` of ``device`` on ``inputs``; return its NumPy output.
+
+    The kernels see every NCHW array as a stack of N * C planes (a free reshape).
+    """
+    output = np.empty(output_shape, dtype)
+    if output.size == 0:
+        return output
+    planes = [array.reshape(-1, *array.shape[2:]) for array in inputs]
+    output_planes = output.reshape(-1, *output_shape[2:])
+    if device == "cpu":
+        element_count = output.size + sum(array.size for array in planes)
+        run_over_planes(getattr(cpu_pool, kernel_name), len(output_planes), element_count, *planes, output_planes, *window)
+        return output
+    from numba import cuda
+
+    from ..kernels import cuda_pool
+
+    device_output = cuda.device_array_like(output_planes)
+    device_inputs = [cuda.to_device(array) for array in planes]
+    cuda_pool.launch(getattr(cuda_pool, kernel_name), output.size, *device_inputs, device_output, *window)
+    return device_output.copy_to_host().reshape(output_shape)
+
+
+def max_pool2d(x, size, *, stride=None, device="auto"):
+    """Max pooling: the largest value of each window.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) array, the input.
+    size : int or (size_h, size_w), the window.
+    stride : int or (stride_h, stride_w), the step between windows; None means ``size``.
+    device : "auto", "cpu" or "cuda".
+
+    Returns
+    -------
+    y : (N, C, Ho, Wo) array of x's dtype; a NaN in a window makes its output NaN.
+    """
+    device = resolve_device(device)
+    x, window, output_shape = _pooling_geometry(x, size, stride)
+    return _run(device, "max_pool_forward", (x,), output_shape, x.dtype, window)
+
+
+def max_pool2d_backward(dy, x, size, *, stride=None, device="auto"):
+    """Gradient of ``max_pool2d`` with respect to its input.
+
+    Each window's gradient goes to the element that the forward pass picked: the window's
+    maximum, and on ties the first maximum in row-major window order (top row first, left to
+    right). Where windows overlap, an element collects the gradients of every window it wins.
+
+    Parameters
+    ----------
+    dy : (N, C, Ho, Wo) array, the gradient of the loss with respect to y; converted to x's dtype.
+    x : (N, C, H, W) array, the forward pass's input.
+    size, stride, device : as for ``max_pool2d``.
+
+    Returns
+    -------
+    dx : (N, C, H, W) array of x's dtype, the gradient of the loss with respect to x.
+    """
+    device = resolve_device(device)
+    x, window, output_shape = _pooling_geometry(x, size, stride)
+    dy = _upstream_gradient(dy, x, output_shape)
+    return _run(device, "max_pool_backward", (dy, x), x.shape, x.dtype, window)
+
+
+def avg_pool2d(x, size, *, stride=None, device="auto"):
+    """Average pooling: the mean of each window (every window holds size_h * size_w elements).
+
+    Parameters
+    ----------
+    x : (N, C, H, W) array, the input.
+    size : int or (size_h, size_w), the window.
+    stride : int or (stride_h, stride_w), the step between windows; None means ``size``.
+    device : "auto", "cpu" or "cuda".
+
+    Returns
+    -------
+    y : (N, C, Ho, Wo) array of x's dtype.
+    """
+    device = resolve_device(device)
+    x, window, output_shape = _pooling_geometry(x, size, stride)
+    return _run(device, "avg_pool_forward", (x,), output_shape, x.dtype, window)
+
+
+def avg_pool2d_backward(dy, x, size, *, stride=None, device="auto"):
+    """Gradient of ``avg_pool2d`` with respect to its input.
+
+    Every element of a window receives 1 / (size_h * size_w) of the window's gradient; elements
+    in several windows add up their shares, elements in none (dropped at the edge) get 0.
+
+    Parameters
+    ----------
+    dy : (N, C, Ho, Wo) array, the gradient of the loss with respect to y; converted to x's dtype.
+    x : (N, C, H, W) array, the forward pass's input (only its shape and dtype matter).
+    size, stride, device : as for ``avg_pool2d``.
+
+    Returns
+    -------
+    dx : (N, C, H, W) array of x's dtype, the gradient of the loss with respect to x.
+    """
+    device = resolve_device(device)
+    x, window, output_shape = _pooling_geometry(x, size, stride)
+    dy = _upstream_gradient(dy, x, output_shape)
+    return _run(device, "avg_pool_backward", (dy,), x.shape, x.dtype, window)

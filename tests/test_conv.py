@@ -1,0 +1,277 @@
+"""conv2d / conv2d_backward on the CPU against oracles that share no code with the library:
+naive loops over windows, scipy.signal.correlate, and float64 central differences."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.signal import correlate
+
+from nutshell_lib.ops import conv as conv_module
+from nutshell_lib.ops.conv import conv2d, conv2d_backward
+
+# ---------------------------------------------------------------- oracles (float64, plain loops)
+
+
+def naive_forward(x, w, b, stride, padding):
+    (sh, sw), (ph, pw) = stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    n_batch, _, hp, wp = xp.shape
+    k_out, _, r, s = w.shape
+    out_h, out_w = (hp - r) // sh + 1, (wp - s) // sw + 1
+    y = np.zeros((n_batch, k_out, out_h, out_w))
+    for n in range(n_batch):
+        for k in range(k_out):
+            for i in range(out_h):
+                for j in range(out_w):
+                    y[n, k, i, j] = np.sum(xp[n, :, i * sh:i * sh + r, j * sw:j * sw + s] * w[k]) + b[k]
+    return y
+
+
+def naive_backward(dy, x, w, stride, padding):
+    """Scatter each output's gradient back onto the window it read from."""
+    (sh, sw), (ph, pw) = stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(w)
+    _, _, r, s = w.shape
+    n_batch, k_out, out_h, out_w = dy.shape
+    for n in range(n_batch):
+        for k in range(k_out):
+            for i in range(out_h):
+                for j in range(out_w):
+                    window = (n, slice(None), slice(i * sh, i * sh + r), slice(j * sw, j * sw + s))
+                    dxp[window] += dy[n, k, i, j] * w[k]
+                    dw[k] += dy[n, k, i, j] * xp[window]
+    dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
+    return dx, dw, dy.sum(axis=(0, 2, 3))
+
+
+def scipy_forward(x, w, b, stride, padding):
+    """Stride-1 'valid' correlation of the padded images, then keep every stride-th position."""
+    (sh, sw), (ph, pw) = stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    y = np.stack([
+        np.stack([correlate(xp[n], w[k], mode="valid")[0] + b[k] for k in range(w.shape[0])])
+        for n in range(x.shape[0])
+    ])
+    return y[:, :, ::sh, ::sw]
+
+
+# ---------------------------------------------------------------- random cases
+
+
+def tolerance(dtype):
+    return dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+
+
+def with_layout(array, layout):
+    """The same values as ``array`` in C order, Fortran order, or as a strided slice of a larger array."""
+    if layout == "fortran":
+        return np.asfortranarray(array)
+    if layout == "strided":
+        bigger = np.zeros(array.shape[:-1] + (2 * array.shape[-1],), array.dtype)
+        bigger[..., ::2] = array
+        return bigger[..., ::2]
+    return array
+
+
+@st.composite
+def conv_cases(draw, max_batch=3, max_channels=3, max_extra=6):
+    """A random valid convolution: kernel, stride (may exceed the kernel), padding, then an input
+    at least as large as the kernel once padded."""
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    size = [draw(st.integers(max(1, k - 2 * p), max(1, k - 2 * p) + max_extra)) for k, p in zip(kernel, padding)]
+    n_batch = draw(st.integers(1, max_batch))
+    channels = draw(st.integers(1, max_channels))
+    out_channels = draw(st.integers(1, max_channels))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n_batch, channels, *size))
+    w = rng.standard_normal((out_channels, channels, *kernel))
+    b = rng.standard_normal(out_channels)
+    return dict(x=x, w=w, b=b, stride=stride, padding=padding, dtype=dtype, rng=rng)
+
+
+# ---------------------------------------------------------------- forward
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=conv_cases(), layout=st.sampled_from(["C", "fortran", "strided"]))
+def test_forward_matches_naive_loops(case, layout):
+    dtype, stride, padding = case["dtype"], case["stride"], case["padding"]
+    x, w, b = (case[k].astype(dtype) for k in "xwb")
+    y = conv2d(with_layout(x, layout), with_layout(w, layout), b, stride=stride, padding=padding, device="cpu")
+    expected = naive_forward(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), stride, padding)
+    assert y.dtype == dtype and y.shape == expected.shape
+    np.testing.assert_allclose(y, expected, **tolerance(dtype))
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=conv_cases())
+def test_forward_matches_scipy_correlate(case):
+    y = conv2d(case["x"], case["w"], case["b"], stride=case["stride"], padding=case["padding"], device="cpu")
+    np.testing.assert_allclose(y, scipy_forward(case["x"], case["w"], case["b"], case["stride"], case["padding"]), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((2, 5, 4, 3), (3, 5, 1, 1)), ((1, 1, 1, 1), (1, 1, 1, 1))])
+def test_pointwise_fast_path(x_shape, w_shape):
+    """1x1 kernels with stride 1 and no padding skip im2col; they must still match the loops."""
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    dy = rng.standard_normal((x_shape[0], w_shape[0], *x_shape[2:]))
+    np.testing.assert_allclose(conv2d(x, w, b, device="cpu"), naive_forward(x, w, b, (1, 1), (0, 0)), rtol=1e-12)
+    for got, expected in zip(conv2d_backward(dy, x, w, device="cpu"), naive_backward(dy, x, w, (1, 1), (0, 0))):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("budget", [1, 2 * 3 * 3 * 3 * 4 * 3])
+def test_large_batches_in_chunks_match_one_piece(monkeypatch, budget):
+    """A column budget of 1 element forces one image per chunk; 2 images' worth leaves a remainder of 1."""
+    rng = np.random.default_rng(5)
+    x, w, b = rng.standard_normal((5, 3, 7, 6)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)
+    dy = rng.standard_normal((5, 2, 4, 3))
+    monkeypatch.setattr(conv_module, "COLUMN_BUDGET", budget)
+    np.testing.assert_allclose(conv2d(x, w, b, stride=(2, 2), padding=1, device="cpu"),
+                               naive_forward(x, w, b, (2, 2), (1, 1)), rtol=1e-12, atol=1e-12)
+    got = conv2d_backward(dy, x, w, stride=2, padding=1, device="cpu")
+    for name, g, e in zip(("dx", "dw", "db"), got, naive_backward(dy, x, w, (2, 2), (1, 1))):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_no_bias_means_zero_bias():
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 3))
+    np.testing.assert_array_equal(conv2d(x, w, stride=2, padding=1, device="cpu"),
+                                  conv2d(x, w, np.zeros(4), stride=2, padding=1, device="cpu"))
+
+
+def test_dtype_follows_x():
+    x = np.ones((1, 2, 4, 4), np.float32)
+    w = np.ones((3, 2, 2, 2), np.float64)
+    assert conv2d(x, w, np.ones(3, np.float64), device="cpu").dtype == np.float32
+    dx, dw, db = conv2d_backward(np.ones((1, 3, 3, 3), np.float64), x, w, device="cpu")
+    assert dx.dtype == dw.dtype == db.dtype == np.float32
+    # Integer input becomes float64, with exact results for small integers.
+    y = conv2d(np.ones((1, 2, 4, 4), int), np.ones((3, 2, 2, 2), int), device="cpu")
+    assert y.dtype == np.float64 and np.all(y == 8)
+
+
+# ---------------------------------------------------------------- backward
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=conv_cases(), layout=st.sampled_from(["C", "fortran", "strided"]))
+def test_backward_matches_naive_loops(case, layout):
+    dtype, stride, padding, rng = case["dtype"], case["stride"], case["padding"], case["rng"]
+    x, w = case["x"].astype(dtype), case["w"].astype(dtype)
+    dy = rng.standard_normal(naive_forward(case["x"], case["w"], case["b"], stride, padding).shape).astype(dtype)
+    got = conv2d_backward(with_layout(dy, layout), with_layout(x, layout), w, stride=stride, padding=padding, device="cpu")
+    expected = naive_backward(dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64), stride, padding)
+    for name, g, e in zip(("dx", "dw", "db"), got, expected):
+        assert g.dtype == dtype and g.shape == e.shape, name
+        np.testing.assert_allclose(g, e, err_msg=name, **tolerance(dtype))
+
+
+def central_difference(f, array, step=1e-6):
+    grad = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        saved = array[index]
+        array[index] = saved + step
+        plus = f()
+        array[index] = saved - step
+        minus = f()
+        array[index] = saved
+        grad[index] = (plus - minus) / (2 * step)
+    return grad
+
+
+@settings(max_examples=10, deadline=None)
+@given(case=conv_cases(max_batch=2, max_channels=2, max_extra=3))
+def test_backward_matches_central_differences(case):
+    """L = sum(y * dy) has gradient dy with respect to y, so conv2d_backward(dy, ...) is dL/d(x, w, b)."""
+    x, w, b, stride, padding, rng = case["x"], case["w"], case["b"], case["stride"], case["padding"], case["rng"]
+    dy = rng.standard_normal(conv2d(x, w, b, stride=stride, padding=padding, device="cpu").shape)
+
+    def loss():
+        return np.sum(conv2d(x, w, b, stride=stride, padding=padding, device="cpu") * dy)
+
+    dx, dw, db = conv2d_backward(dy, x, w, stride=stride, padding=padding, device="cpu")
+    for name, analytic, variable in (("dx", dx, x), ("dw", dw, w), ("db", db, b)):
+        np.testing.assert_allclose(analytic, central_difference(loss, variable), rtol=1e-6, atol=1e-6, err_msg=name)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def good_args():
+    return np.ones((2, 3, 8, 8)), np.ones((4, 3, 3, 3))
+
+
+@pytest.mark.parametrize("kwargs, error, pattern", [
+    (dict(x=np.ones((2, 3, 8))), ValueError, r"x must have 4 dimensions \(N, C, H, W\), got shape \(2, 3, 8\)"),
+    (dict(w=np.ones((4, 3, 3))), ValueError, r"w must have 4 dimensions \(K, C, R, S\), got shape \(4, 3, 3\)"),
+    (dict(w=np.ones((4, 2, 3, 3))), ValueError, r"C = 2 input channels but x .* C = 3.*\(2, 3, 8, 8\).*\(4, 2, 3, 3\)"),
+    (dict(w=np.ones((4, 3, 11, 3)), padding=1), ValueError, r"11x3 kernel .*\(4, 3, 11, 3\).*larger than the padded input 10x10 .*padding \(1, 1\)"),
+    (dict(b=np.ones(5)), ValueError, r"b must have shape \(K,\) = \(4,\).*got shape \(5,\)"),
+    (dict(b=np.ones((4, 1))), ValueError, r"b must have 1 dimensions \(K,\), got shape \(4, 1\)"),
+    (dict(stride=0), ValueError, r"stride must be positive, got 0"),
+    (dict(stride=(1, -2)), ValueError, r"stride must be positive, got \(1, -2\)"),
+    (dict(stride=1.5), TypeError, r"stride must be an int or a pair"),
+    (dict(padding=-1), ValueError, r"padding must be >= 0, got -1"),
+    (dict(x=np.array([["a"]])), TypeError, r"x must hold real numbers, got an array of dtype <U1"),
+    (dict(w="filters"), TypeError, r"w must be a numeric array \(K, C, R, S\), got str"),
+    (dict(x=np.ones((2, 3, 8, 8), complex)), TypeError, r"x must hold real numbers, got an array of dtype complex128"),
+    (dict(x=np.ones((0, 3, 8, 8))), ValueError, r"must not have empty axes, got x of shape \(0, 3, 8, 8\)"),
+    (dict(device="gpu"), ValueError, r"device must be one of \('auto', 'cpu', 'cuda'\), got 'gpu'"),
+])
+def test_forward_rejects_bad_input_before_any_kernel(monkeypatch, kwargs, error, pattern):
+    monkeypatch.setattr(conv_module, "im2col", None)  # calling a kernel would raise a different TypeError
+    x, w = good_args()
+    args = dict(x=x, w=w, b=np.ones(4), stride=1, padding=0, device="cpu") | kwargs
+    with pytest.raises(error, match=pattern):
+        conv2d(args.pop("x"), args.pop("w"), args.pop("b"), **args)
+
+
+@pytest.mark.parametrize("dy_shape, pattern", [
+    ((2, 4, 6, 5), r"dy must have the shape of conv2d's output \(N, K, Ho, Wo\) = \(2, 4, 6, 6\).*got shape \(2, 4, 6, 5\)"),
+    ((2, 4, 6), r"dy must have 4 dimensions \(N, K, Ho, Wo\), got shape \(2, 4, 6\)"),
+])
+def test_backward_rejects_wrong_dy(monkeypatch, dy_shape, pattern):
+    monkeypatch.setattr(conv_module, "im2col", None)
+    x, w = good_args()
+    with pytest.raises(ValueError, match=pattern):
+        conv2d_backward(np.ones(dy_shape), x, w, device="cpu")
+
+
+def test_backward_rejects_channel_mismatch():
+    x, _ = good_args()
+    with pytest.raises(ValueError, match=r"C = 5 input channels but x"):
+        conv2d_backward(np.ones((2, 4, 6, 6)), x, np.ones((4, 5, 3, 3)), device="cpu")
+
+
+def test_cuda_without_gpu_says_why(monkeypatch):
+    from nutshell_lib.ops import device
+
+    monkeypatch.setattr(device, "cuda_status", lambda: (False, "no usable NVIDIA GPU or driver was found"))
+    x, w = good_args()
+    with pytest.raises(RuntimeError, match=r"device='cuda' was asked for, but CUDA is not usable here: no usable NVIDIA GPU"):
+        conv2d(x, w, device="cuda")
+    with pytest.raises(RuntimeError, match=r"not usable here"):
+        conv2d_backward(np.ones((2, 4, 6, 6)), x, w, device="cuda")
+
+
+def test_cpu_path_never_imports_numba_cuda():
+    code = (
+        "import sys, numpy as np\n"
+        "from nutshell_lib.ops.conv import conv2d, conv2d_backward\n"
+        "x, w = np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3))\n"
+        "conv2d_backward(conv2d(x, w, device='cpu'), x, w, device='cpu')\n"
+        "assert 'numba.cuda' not in sys.modules, 'numba.cuda was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

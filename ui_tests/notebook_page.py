@@ -74,13 +74,9 @@ def run_menu_command(page: Page, menu: str, command: str) -> None:
 
 
 def load_jupyterlab(page: Page, base_url: str, token: str, workspace: str) -> None:
-    """Load JupyterLab in a fresh, empty workspace, with the file browser folded away (the
-    screenshots are about the notebooks)."""
+    """Load JupyterLab in a fresh, empty workspace."""
     page.goto(f"{base_url}/lab/workspaces/{workspace}?reset&token={token}")
     page.wait_for_selector(".jp-LabShell .lm-MenuBar-item", timeout=60_000)
-    open_sidebar_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
-    if open_sidebar_tab.count():
-        open_sidebar_tab.click()
 
 
 def open_notebook(page: Page, path: str) -> None:
@@ -89,6 +85,10 @@ def open_notebook(page: Page, path: str) -> None:
     page.locator(".jp-Dialog input").fill(path)
     page.locator(".jp-Dialog .jp-mod-accept").click()
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell", timeout=60_000)
+    # Opening from a path shows the file browser; fold it away, the screenshots are about the notebook.
+    open_sidebar_tab = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
+    if open_sidebar_tab.count():
+        open_sidebar_tab.click()
 
 
 def close_notebook(page: Page) -> None:

@@ -144,16 +144,21 @@ def widget_failures(page: Page) -> list[str]:
     return [failure for failure in WIDGET_FAILURE_TEXT if failure in text]
 
 
+def slider_readout(handle) -> str:
+    """The value the slider shows next to it (aria-valuenow is rounded to one decimal)."""
+    return handle.evaluate("h => h.closest('.widget-slider').querySelector('.widget-readout').innerText")
+
+
 def move_slider_changes_output(page: Page, handle, kernel_is_idle, timeout: float = 30.0) -> bool:
     """Press an arrow key on a slider's handle (towards whichever end it is not at) and report
     whether any rendered output changed once the kernel is idle again."""
     before = output_signature(page)
     at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-    value_before = handle.get_attribute("aria-valuenow")
+    shown_before = slider_readout(handle)
     handle.scroll_into_view_if_needed()
     handle.focus()
     page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
-    wait_until(lambda: handle.get_attribute("aria-valuenow") != value_before, 10, "the slider to move")
+    wait_until(lambda: slider_readout(handle) != shown_before, 10, "the slider to move")
     try:
         wait_until(lambda: kernel_is_idle() and output_signature(page) != before, timeout, "new output")
     except TimeoutError:

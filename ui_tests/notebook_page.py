@@ -92,9 +92,7 @@ def open_notebook(page: Page, path: str) -> None:
 
 
 def close_notebook(page: Page) -> None:
-    """File > Save (the server serves a throwaway copy), then File > Close and Shut Down Notebook (and confirm)."""
-    run_menu_command(page, "File", "docmanager:save")
-    page.wait_for_selector(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty", state="detached", timeout=10_000)
+    """File > Close and Shut Down Notebook, and confirm (unsaved outputs are dropped without asking)."""
     run_menu_command(page, "File", "filemenu:close-and-cleanup")
     page.locator(".jp-Dialog .jp-mod-accept").click()
     page.wait_for_selector(".jp-NotebookPanel", state="detached", timeout=20_000)

@@ -14,6 +14,8 @@ from nutshell_lib.ops.conv import conv2d, conv2d_backward
 
 # ---------------------------------------------------------------- oracles (float64, plain loops)
 
+pytestmark = pytest.mark.usefixtures("threads_even_for_small_arrays")
+
 
 def naive_forward(x, w, b, stride, padding):
     (sh, sw), (ph, pw) = stride, padding

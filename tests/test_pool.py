@@ -5,7 +5,6 @@ import pytest
 from hypothesis import given, settings
 
 import pool_oracles as oracle
-from nutshell_lib.kernels import plane_threads
 from nutshell_lib.ops.device import cuda_status
 from nutshell_lib.ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
@@ -13,13 +12,7 @@ TOLERANCE = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-12
 POOLS = [(max_pool2d, max_pool2d_backward), (avg_pool2d, avg_pool2d_backward)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def threads_even_for_small_arrays():
-    """Split even these tests' small arrays among threads, so the tests cover the split too."""
-    default = plane_threads.ELEMENTS_PER_THREAD
-    plane_threads.ELEMENTS_PER_THREAD = 1
-    yield
-    plane_threads.ELEMENTS_PER_THREAD = default
+pytestmark = pytest.mark.usefixtures("threads_even_for_small_arrays")
 
 
 @settings(max_examples=60, deadline=None)

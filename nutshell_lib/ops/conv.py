@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.cpu_conv import col2im, im2col
+from ..kernels.plane_threads import run_over_planes
 from .device import resolve_device
 from .validate import as_float_array, output_size, pair
 
@@ -120,7 +121,7 @@ def _columns(x, w, stride, padding, out_shape):
     """im2col of x (n, C, H, W): the (C*R*S, n*Ho*Wo) column matrix."""
     _, channels, kernel_h, kernel_w = w.shape
     col = np.empty((channels * kernel_h * kernel_w, x.shape[0], out_shape[2], out_shape[3]), x.dtype)
-    im2col(x, kernel_h, kernel_w, *stride, *padding, col)
+    run_over_planes(im2col, col.shape[0], col.size, x, kernel_h, kernel_w, *stride, *padding, col)
     return col.reshape(col.shape[0], -1)
 
 
@@ -164,7 +165,9 @@ def _backward_cpu(dy, x, w, stride, padding):
         dy_channel_major = dy_channel_major.reshape(out_channels, -1)
         dw += dy_channel_major @ col.T
         dcol = filters.T @ dy_channel_major  # (C*R*S, n*Ho*Wo)
-        col2im(dcol.reshape(-1, images.shape[0], out_h, out_w), w.shape[2], w.shape[3], *stride, *padding, dx[chunk])
+        planes = images.shape[0] * images.shape[1]
+        run_over_planes(col2im, planes, dcol.size, dcol.reshape(-1, images.shape[0], out_h, out_w),
+                        w.shape[2], w.shape[3], *stride, *padding, dx[chunk])
     return dx, dw.reshape(w.shape), db
 
 

@@ -1,0 +1,46 @@
+"""``check(name, function)``: instant feedback inside an exercise notebook.
+
+It runs in the learner's own process on the public cases, so it is a help, not a judge:
+``nutshell grade`` re-runs everything on fresh cases in a separate process.
+"""
+from __future__ import annotations
+
+import copy
+
+from .child import flatten_outputs
+from .compare import compare
+from .feedback import NOT_IMPLEMENTED, case_line, problem_line
+from .questions import PUBLIC_SEED, PUBLIC_STREAM, QUESTIONS, draw_cases
+
+
+def check(name: str, function, *, seed: int = PUBLIC_SEED) -> bool:
+    """Test ``function`` against the reference for question ``name``; print one line per case and
+    a hint when something fails. Returns True when every case passes.
+
+    An unsolved function (one that raises NotImplementedError) is reported, not raised, so a
+    notebook runs from top to bottom before it is solved.
+    """
+    if name not in QUESTIONS:
+        raise ValueError(f"name must be one of {sorted(QUESTIONS)}, got {name!r}")
+    if not callable(function):
+        raise TypeError(f"function must be the function you wrote, got {type(function).__name__}")
+    question = QUESTIONS[name]
+    lines, passed = [], 0
+    for number, args in enumerate(draw_cases(question, seed, PUBLIC_STREAM), start=1):
+        expected = flatten_outputs(question.reference(*copy.deepcopy(args)))
+        try:
+            actual = flatten_outputs(function(*copy.deepcopy(args)))
+        except NotImplementedError:
+            print(f"{name}: {NOT_IMPLEMENTED} (replace the `raise NotImplementedError` line with your code)")
+            return False
+        except Exception as exc:  # the learner's bug: report it and go on with the next case
+            lines.append(problem_line(number, f"{type(exc).__name__}: {exc}"))
+            continue
+        comparison = compare(expected, actual, rtol=question.rtol, atol=question.atol)
+        passed += comparison.passed
+        lines.append(case_line(number, comparison, question.gradient))
+    print(f"{name}: {passed}/{question.n_cases} cases passed")
+    print("\n".join("  " + line for line in lines))
+    if passed < question.n_cases:
+        print(f"  Hint: {question.hint}")
+    return passed == question.n_cases

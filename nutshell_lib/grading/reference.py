@@ -1,0 +1,264 @@
+"""Reference answers for the graded exercises, written in plain vectorized NumPy.
+
+The grader and ``check`` compare a learner's function with these. They are written
+independently of the exercise solutions (vectorized where the exercises ask for loops) so that
+a mistake copied into a solution notebook does not also hide in the oracle. Conventions match the
+exercise docstrings: NCHW images, weights (K, C, R, S), cross-correlation, batch-mean losses.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+# 01 sigmoid and logistic regression ---------------------------------------------------------
+
+def sigmoid(z):
+    """Elementwise 1 / (1 + exp(-z)), without overflow for large |z|."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_grad(z):
+    """Elementwise derivative of the sigmoid: s * (1 - s)."""
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def logistic_regression_step(w, b, X, y, learning_rate):
+    """One gradient-descent step on the mean binary cross-entropy.
+
+    X (N, D), y (N,) in {0, 1}, w (D,), b scalar. Returns (w_new, b_new, loss) where loss is
+    measured before the step.
+    """
+    logits = X @ w + b
+    # -[y log p + (1-y) log(1-p)] rewritten with logits, so large |logits| cannot give log(0).
+    loss = np.mean(np.logaddexp(0.0, logits) - y * logits)
+    error = (sigmoid(logits) - y) / len(y)
+    return w - learning_rate * (X.T @ error), b - learning_rate * error.sum(), loss
+
+
+# 02 perceptron ------------------------------------------------------------------------------
+
+def perceptron_predict(w, b, X):
+    """Labels in {-1, +1}: +1 where X @ w + b >= 0."""
+    return np.where(X @ w + b >= 0, 1.0, -1.0)
+
+
+def perceptron_epoch(w, b, X, y, learning_rate):
+    """One pass of the perceptron rule over the rows of X in order.
+
+    A row is a mistake when y_i * (w . x_i + b) <= 0; then w += lr * y_i * x_i, b += lr * y_i.
+    Returns (w, b, number_of_mistakes).
+    """
+    w = np.array(w, dtype=np.float64)
+    b = float(b)
+    mistakes = 0
+    for x_i, y_i in zip(X, y):
+        if y_i * (x_i @ w + b) <= 0:
+            w = w + learning_rate * y_i * x_i
+            b = b + learning_rate * y_i
+            mistakes += 1
+    return w, b, mistakes
+
+
+# 03 backpropagation -------------------------------------------------------------------------
+
+def dense_backward(dout, x, w, b):
+    """Gradients of y = x @ w + b. dout (N, M), x (N, D), w (D, M) -> (dx, dw, db)."""
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+
+
+def softmax_cross_entropy(scores, y):
+    """Mean cross-entropy of integer labels y (N,) under softmax(scores (N, K)), and d/dscores."""
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    n = len(y)
+    loss = -log_probs[np.arange(n), y].mean()
+    dscores = np.exp(log_probs)
+    dscores[np.arange(n), y] -= 1.0
+    return loss, dscores / n
+
+
+def mlp_loss_and_grads(X, y, W1, b1, W2, b2):
+    """Two-layer net: scores = relu(X @ W1 + b1) @ W2 + b2, softmax cross-entropy.
+
+    Returns (loss, dW1, db1, dW2, db2).
+    """
+    pre = X @ W1 + b1
+    hidden = np.maximum(pre, 0.0)
+    loss, dscores = softmax_cross_entropy(hidden @ W2 + b2, y)
+    dhidden, dW2, db2 = dense_backward(dscores, hidden, W2, b2)
+    _, dW1, db1 = dense_backward(dhidden * (pre > 0), X, W1, b1)
+    return loss, dW1, db1, dW2, db2
+
+
+# 04 convolution -----------------------------------------------------------------------------
+
+def _pad(x, padding, value=0.0):
+    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=value)
+
+
+def _windows(x, height, width, stride):
+    """View of x (N, C, H, W) as (N, C, P, Q, height, width) windows taken every ``stride``."""
+    return sliding_window_view(x, (height, width), axis=(2, 3))[:, :, ::stride, ::stride]
+
+
+def conv2d(x, w, b, stride=1, padding=0):
+    """Cross-correlation. x (N, C, H, W), w (K, C, R, S), b (K,) -> y (N, K, P, Q)."""
+    windows = _windows(_pad(x, padding), w.shape[2], w.shape[3], stride)
+    return np.einsum("ncpqrs,kcrs->nkpq", windows, w) + b[None, :, None, None]
+
+
+def conv2d_backward(dy, x, w, stride=1, padding=0):
+    """Gradients of conv2d: dy (N, K, P, Q) -> (dx, dw, db) shaped like x, w and (K,)."""
+    padded = _pad(x, padding)
+    _, _, R, S = w.shape
+    P, Q = dy.shape[2:]
+    dw = np.einsum("ncpqrs,nkpq->kcrs", _windows(padded, R, S, stride), dy)
+    dpadded = np.zeros_like(padded)
+    patch_grads = np.einsum("nkpq,kcrs->ncpqrs", dy, w)
+    for r in range(R):  # scatter-add every kernel tap; windows overlap so this must accumulate
+        for s in range(S):
+            dpadded[:, :, r:r + stride * P:stride, s:s + stride * Q:stride] += patch_grads[..., r, s]
+    H, W = x.shape[2:]
+    return dpadded[:, :, padding:padding + H, padding:padding + W], dw, dy.sum(axis=(0, 2, 3))
+
+
+# 05 max pooling -----------------------------------------------------------------------------
+
+def max_pool(x, size, stride):
+    """Max over size x size windows taken every ``stride``: x (N, C, H, W) -> (N, C, P, Q)."""
+    return _windows(x, size, size, stride).max(axis=(4, 5))
+
+
+def max_pool_backward(dy, x, size, stride):
+    """Route each dy element to the arg-max of its window; overlapping windows accumulate."""
+    windows = _windows(x, size, size, stride)
+    N, C, P, Q = windows.shape[:4]
+    flat_arg = windows.reshape(N, C, P, Q, size * size).argmax(axis=4)
+    rows = np.arange(P)[:, None] * stride + flat_arg // size
+    cols = np.arange(Q)[None, :] * stride + flat_arg % size
+    dx = np.zeros_like(x, dtype=np.float64)
+    n, c = np.meshgrid(np.arange(N), np.arange(C), indexing="ij")
+    np.add.at(dx, (n[:, :, None, None], c[:, :, None, None], rows, cols), dy)
+    return dx
+
+
+# 06 a small CNN -----------------------------------------------------------------------------
+
+def conv_output_size(size, window, stride, padding):
+    """Positions of a window along one axis: (size + 2*padding - window) // stride + 1."""
+    return (size + 2 * padding - window) // stride + 1
+
+
+def cnn_output_shapes(input_shape, layers):
+    """Shape after every layer of a spec such as ("conv", K, R, stride, padding),
+    ("pool", size, stride), ("flatten",) or ("dense", M)."""
+    shape = tuple(input_shape)
+    shapes = []
+    for kind, *args in layers:
+        if kind == "conv":
+            channels, window, stride, padding = args
+            n, _, h, w = shape
+            shape = (n, channels, conv_output_size(h, window, stride, padding),
+                     conv_output_size(w, window, stride, padding))
+        elif kind == "pool":
+            size, stride = args
+            n, c, h, w = shape
+            shape = (n, c, conv_output_size(h, size, stride, 0), conv_output_size(w, size, stride, 0))
+        elif kind == "flatten":
+            shape = (shape[0], int(np.prod(shape[1:])))
+        elif kind == "dense":
+            shape = (shape[0], args[0])
+        else:
+            raise ValueError(f"unknown layer kind {kind!r}")
+        shapes.append(shape)
+    return shapes
+
+
+def cnn_training_step(x, y, w_conv, b_conv, w_dense, b_dense, learning_rate):
+    """conv 3x3 (padding 1) -> relu -> max-pool 2 -> flatten -> dense -> softmax cross-entropy,
+    then one SGD step. Returns (loss, w_conv, b_conv, w_dense, b_dense) after the step."""
+    pre = conv2d(x, w_conv, b_conv, stride=1, padding=1)
+    act = np.maximum(pre, 0.0)
+    pooled = max_pool(act, 2, 2)
+    flat = pooled.reshape(len(x), -1)
+    loss, dscores = softmax_cross_entropy(flat @ w_dense + b_dense, y)
+    dflat, dw_dense, db_dense = dense_backward(dscores, flat, w_dense, b_dense)
+    dact = max_pool_backward(dflat.reshape(pooled.shape), act, 2, 2)
+    _, dw_conv, db_conv = conv2d_backward(dact * (pre > 0), x, w_conv, stride=1, padding=1)
+    return (loss, w_conv - learning_rate * dw_conv, b_conv - learning_rate * db_conv,
+            w_dense - learning_rate * dw_dense, b_dense - learning_rate * db_dense)
+
+
+# 07 inception -------------------------------------------------------------------------------
+
+def inception_forward(x, params):
+    """GoogLeNet's inception module; every convolution is followed by a ReLU.
+
+    params maps "1x1", "3x3_reduce", "3x3", "5x5_reduce", "5x5", "pool_proj" to (w, b).
+    Branches, concatenated on channels in this order: 1x1; 1x1 -> 3x3 (padding 1);
+    1x1 -> 5x5 (padding 2); 3x3 max-pool (stride 1, padding 1) -> 1x1.
+    """
+    def conv_relu(inputs, name, padding=0):
+        w, b = params[name]
+        return np.maximum(conv2d(inputs, w, b, 1, padding), 0.0)
+
+    pooled = max_pool(_pad(x, 1, -np.inf), 3, 1)
+    return np.concatenate([
+        conv_relu(x, "1x1"),
+        conv_relu(conv_relu(x, "3x3_reduce"), "3x3", 1),
+        conv_relu(conv_relu(x, "5x5_reduce"), "5x5", 2),
+        conv_relu(pooled, "pool_proj"),
+    ], axis=1)
+
+
+def concat_channels_backward(dy, channels):
+    """Split dy (N, sum(channels), H, W) back into one gradient per concatenated input."""
+    return tuple(np.split(dy, np.cumsum(channels)[:-1], axis=1))
+
+
+def inception_param_count(in_channels, c1, c3_reduce, c3, c5_reduce, c5, pool_proj):
+    """Weights plus biases of the module's six convolutions."""
+    def conv(c_in, c_out, k):
+        return c_out * c_in * k * k + c_out
+
+    return (conv(in_channels, c1, 1) + conv(in_channels, c3_reduce, 1) + conv(c3_reduce, c3, 3)
+            + conv(in_channels, c5_reduce, 1) + conv(c5_reduce, c5, 5) + conv(in_channels, pool_proj, 1))
+
+
+# 08 LSTM ------------------------------------------------------------------------------------
+
+def lstm_cell_forward(x, h_prev, c_prev, W, b):
+    """z = [x, h_prev] @ W + b, gates in the order i, f, o, g. Returns (h, c)."""
+    H = h_prev.shape[1]
+    z = np.concatenate([x, h_prev], axis=1) @ W + b
+    i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 2 * H:3 * H])
+    g = np.tanh(z[:, 3 * H:])
+    c = f * c_prev + i * g
+    return o * np.tanh(c), c
+
+
+def lstm_cell_backward(dh, dc, x, h_prev, c_prev, W, b):
+    """Gradients of lstm_cell_forward given dL/dh and dL/dc (from the next step).
+
+    Returns (dx, dh_prev, dc_prev, dW, db).
+    """
+    H = h_prev.shape[1]
+    xh = np.concatenate([x, h_prev], axis=1)
+    z = xh @ W + b
+    i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 2 * H:3 * H])
+    g = np.tanh(z[:, 3 * H:])
+    tanh_c = np.tanh(f * c_prev + i * g)
+    dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
+    dz = np.concatenate([
+        dc_total * g * i * (1 - i),
+        dc_total * c_prev * f * (1 - f),
+        dh * tanh_c * o * (1 - o),
+        dc_total * i * (1 - g ** 2),
+    ], axis=1)
+    dxh = dz @ W.T
+    D = x.shape[1]
+    return dxh[:, :D], dxh[:, D:], dc_total * f, xh.T @ dz, dz.sum(axis=0)

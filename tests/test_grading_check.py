@@ -1,0 +1,88 @@
+"""`check` (instant feedback in a notebook) and the rule for which notebook code the grader runs."""
+import numpy as np
+import nbformat
+import pytest
+
+from nutshell_lib.grading import check
+from nutshell_lib.grading.child import flatten_outputs
+from nutshell_lib.grading.notebook_source import extract
+from nutshell_lib.grading.questions import QUESTIONS
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS))
+def test_the_reference_passes_and_a_slightly_wrong_answer_fails(name, capsys):
+    question = QUESTIONS[name]
+    assert check(name, question.reference)
+    assert f"{question.n_cases}/{question.n_cases} cases passed" in capsys.readouterr().out
+
+    def off_by_a_little(*args):
+        outputs = flatten_outputs(question.reference(*args))
+        outputs[-1] = outputs[-1] + 1e-3
+        return tuple(outputs) if len(outputs) > 1 else outputs[0]
+
+    assert not check(name, off_by_a_little)
+    printed = capsys.readouterr().out
+    assert f"0/{question.n_cases} cases passed" in printed and "largest error 0.001" in printed
+    assert "Hint: " + question.hint in printed
+    assert ("relative error" in printed) == question.gradient
+
+
+def test_unsolved_is_reported_not_raised(capsys):
+    def sigmoid(z):
+        raise NotImplementedError("write `sigmoid` here")
+
+    assert check("sigmoid", sigmoid) is False
+    assert "sigmoid: not implemented yet" in capsys.readouterr().out
+
+
+def test_errors_and_wrong_shapes_are_explained_per_case(capsys):
+    assert not check("sigmoid_grad", lambda z: 1 / 0)
+    assert "case 1: FAILED: ZeroDivisionError: division by zero" in capsys.readouterr().out
+    assert not check("dense_backward", lambda dout, x, w, b: (dout @ w.T, (x.T @ dout).T, dout.sum(axis=0)))
+    assert "output 1 has shape" in capsys.readouterr().out
+    assert not check("perceptron_epoch", lambda w, b, X, y, lr: (w, b))
+    assert "returned 2 array(s), expected 3" in capsys.readouterr().out
+    assert not check("sigmoid", lambda z: None)
+    assert "returned NoneType, not numbers or arrays" in capsys.readouterr().out
+
+
+def test_a_scalar_may_come_back_as_a_size_one_array(capsys):
+    assert check("conv_output_size", lambda n, k, s, p: np.array([(n + 2 * p - k) // s + 1]))
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="name must be one of"):
+        check("sigmoidd", lambda z: z)
+    with pytest.raises(TypeError, match="function must be"):
+        check("sigmoid", "sigmoid")
+
+
+def code_notebook(*sources):
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]
+                                    + [nbformat.v4.new_markdown_cell("def not_code(): pass")])
+
+
+def test_only_imports_definitions_and_literal_constants_are_kept():
+    notebook = code_notebook(
+        "import numpy as np\nfrom nutshell_lib.grading import check\nimport nutshell_lib.grading.reference as r\n"
+        "from nutshell_lib import grading\n%matplotlib inline\n!pip install nothing",
+        "RATE = 0.5\nSIZES = (1, 2)\ndata = np.ones(3)\nprint(data)\nfor i in range(3):\n    pass",
+        "@staticmethod\ndef f(x):\n    return x\n\nclass Model:\n    pass\ncheck('f', f)",
+        "def broken(:\n    pass",
+    )
+    extracted = extract(notebook)
+    kept = [source.strip() for _, source in extracted.snippets]
+    assert kept == ["import numpy as np", "RATE = 0.5", "SIZES = (1, 2)",
+                    "@staticmethod\ndef f(x):\n    return x", "class Model:\n    pass"]
+    assert [label for label, _ in extracted.snippets] == ["<cell 1>", "<cell 2>", "<cell 2>", "<cell 3>", "<cell 3>"]
+    assert extracted.problems == ["code cell 4 has a syntax error (line 1: invalid syntax); it was skipped"]
+
+
+def test_kept_statements_keep_their_line_numbers():
+    source = "x = compute()\n\ndef f():\n    return 1 / 0"
+    (label, snippet), = extract(code_notebook(source)).snippets
+    namespace = {}
+    exec(compile(snippet, label, "exec"), namespace)
+    with pytest.raises(ZeroDivisionError) as info:
+        namespace["f"]()
+    assert info.traceback[-1].lineno + 1 == 4  # pytest counts lines from 0

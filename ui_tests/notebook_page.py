@@ -33,9 +33,15 @@ OUTPUT_SIGNATURE_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:
   .map(output => output.getAttribute('data-mime-type') + ':' +
        ([...output.querySelectorAll('img')].map(img => img.src).join() || output.innerText))"""
 
-NOTEBOOK_HEIGHT_JS = """() => {
+# Scroll the notebook to its top; return how many more pixels of height would show all of its cells
+# (JupyterLab pads the end of a notebook so its last cell can scroll up: that padding is left out).
+SCROLL_TO_TOP_JS = """() => {
   const scroller = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
-  return scroller ? scroller.scrollHeight - scroller.clientHeight : 0;
+  const cells = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell');
+  if (!scroller || !cells.length) return 0;
+  scroller.scrollTop = 0;
+  const contentBottom = cells[cells.length - 1].getBoundingClientRect().bottom;
+  return Math.max(0, Math.ceil(contentBottom - scroller.getBoundingClientRect().bottom) + 40);
 }"""
 
 
@@ -168,8 +174,9 @@ def screenshot_whole_notebook(page: Page, path, max_height: int = 14_000) -> Non
     """Make the window tall enough to show the whole notebook (JupyterLab scrolls inside its own
     panel, so a full-page screenshot would show one screenful), take the picture, restore it."""
     viewport = page.viewport_size
-    hidden = page.evaluate(NOTEBOOK_HEIGHT_JS)
+    hidden = page.evaluate(SCROLL_TO_TOP_JS)
     page.set_viewport_size({"width": viewport["width"], "height": min(viewport["height"] + hidden, max_height)})
     page.wait_for_timeout(500)
+    page.evaluate(SCROLL_TO_TOP_JS)
     page.screenshot(path=str(path))
     page.set_viewport_size(viewport)

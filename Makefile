@@ -50,9 +50,11 @@ test-ui: $(UI_STAMP)
 	$(BIN)/python -m pytest ui_tests $(UI_ARGS)
 
 # The course as static HTML in site/ (stored outputs; links between notebooks work), for reading without Jupyter.
+# SITE_ARGS=--execute runs every notebook first (for notebooks committed without outputs).
 SITE_DIRS ?= notebooks exercises
+SITE_ARGS ?=
 site: $(STAMP)
-	$(BIN)/python tools/build_site.py --out site $(SITE_DIRS)
+	$(BIN)/python tools/build_site.py --out site $(SITE_ARGS) $(SITE_DIRS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -90,6 +90,12 @@ def test_no_link_in_the_site_is_broken(build_site_module, built_site):
     assert build_site_module.missing_link_targets(list(built_site.rglob("*.html"))) == []
 
 
+def test_execute_renders_fresh_outputs(build_site_module, tmp_path):
+    write_notebook(tmp_path / "notebooks" / "a.ipynb", nbformat.v4.new_code_cell("print(6 * 7, 'from a fresh kernel')"))
+    (page,) = build_site_module.build_site(tmp_path, ["notebooks"], tmp_path / "site", execute=True)
+    assert "42 from a fresh kernel" in page.read_text()
+
+
 def test_a_link_to_a_missing_notebook_is_reported(build_site_module, tmp_path):
     write_notebook(tmp_path / "notebooks" / "a.ipynb", nbformat.v4.new_markdown_cell("[gone](gone.ipynb)"))
     pages = build_site_module.build_site(tmp_path, ["notebooks"], tmp_path / "site")

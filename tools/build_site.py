@@ -2,8 +2,9 @@
 
     python tools/build_site.py --out site notebooks exercises
 
-Each notebook is rendered with the outputs stored in it (the course is committed executed) by
-nbconvert's HTML exporter. Links from one notebook to another (``02_perceptron.ipynb#Training``)
+Each notebook is rendered by nbconvert's HTML exporter with the outputs stored in it (the course
+is committed executed); ``--execute`` runs every notebook first, in its own folder, without
+writing it back. Links from one notebook to another (``02_perceptron.ipynb#Training``)
 are rewritten to the matching ``.html`` page, the folder layout is kept so relative links between
 folders still work, and ``index.html`` lists every page under its folder.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
+from nbconvert.preprocessors import ExecutePreprocessor
 
 # href="<relative path>.ipynb" or href='...ipynb#anchor'; URLs with a scheme (https:, mailto:),
 # site-absolute paths and bare anchors are left alone.
@@ -50,9 +52,13 @@ def back_link(page: str, index_href: str) -> str:
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, page, count=1)
 
 
-def render_notebook(source: Path, target: Path, index_href: str, exporter: HTMLExporter) -> str:
+def render_notebook(source: Path, target: Path, index_href: str, exporter: HTMLExporter, execute: bool) -> str:
     """Write ``target`` (HTML) from notebook ``source``; return the notebook's title."""
     notebook = nbformat.read(source, as_version=4)
+    if execute:
+        ExecutePreprocessor(timeout=600, kernel_name="python3").preprocess(
+            notebook, {"metadata": {"path": str(source.parent)}}
+        )
     title = notebook_title(notebook) or source.stem
     page, _ = exporter.from_notebook_node(
         notebook, resources={"metadata": {"name": title, "path": str(source.parent)}}
@@ -79,7 +85,7 @@ def index_page(sections: dict[str, list[tuple[str, str]]]) -> str:
     return "\n".join(parts)
 
 
-def build_site(root: Path, folders: list[str], out: Path) -> list[Path]:
+def build_site(root: Path, folders: list[str], out: Path, execute: bool = False) -> list[Path]:
     """Render every notebook under ``root/<folder>`` into ``out``; return the pages written."""
     exporter = HTMLExporter(template_name="lab", embed_images=True)
     sections: dict[str, list[tuple[str, str]]] = {}
@@ -90,7 +96,7 @@ def build_site(root: Path, folders: list[str], out: Path) -> list[Path]:
             relative = source.relative_to(root).with_suffix(".html")
             target = out / relative
             index_href = os.path.relpath(out / "index.html", target.parent)
-            title = render_notebook(source, target, index_href, exporter)
+            title = render_notebook(source, target, index_href, exporter, execute)
             sections.setdefault(folder, []).append((relative.as_posix(), title))
             written.append(target)
             print(f"{source.relative_to(root)} -> {target}")
@@ -114,8 +120,9 @@ def main(argv=None) -> int:
     parser.add_argument("folders", nargs="+", help="folders of notebooks, relative to --root")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="course root (default: current directory)")
     parser.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
+    parser.add_argument("--execute", action="store_true", help="run each notebook before rendering it")
     args = parser.parse_args(argv)
-    pages = build_site(args.root, args.folders, args.out)
+    pages = build_site(args.root, args.folders, args.out, args.execute)
     print(f"{len(pages)} pages and {args.out / 'index.html'}")
     for broken in missing_link_targets(pages):
         print(f"warning: link to a page that is not in the site: {broken}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """What a learner does with a notebook in JupyterLab, done with Playwright, and what they would see.
 
 Every action goes through JupyterLab's own user interface (menus, keyboard); the server's REST API
-is used only to learn when the kernel is idle.
+is used only to learn whether the kernel is idle.
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ WIDGET_FAILURE_TEXT = ("Error displaying widget", "Loading widget...")
 CELL_STATES_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')]
   .filter(cell => cell.classList.contains('jp-CodeCell'))
   .map(cell => ({
-    source: cell.querySelector('.jp-InputArea-editor .cm-content')?.innerText ?? '',
     prompt: (cell.querySelector('.jp-InputArea-prompt')?.innerText ?? '').trim(),
     stderr: [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
       .map(output => output.innerText),
@@ -47,7 +46,8 @@ SCROLL_TO_TOP_JS = """() => {
 
 @dataclass
 class CodeCell:
-    source: str
+    """A code cell as JupyterLab shows it: its prompt ("[3]:", "[*]:", "[ ]:") and stderr outputs."""
+
     prompt: str
     stderr: list[str]
 
@@ -66,7 +66,7 @@ class CodeCell:
 
 
 def code_cells(page: Page) -> list[CodeCell]:
-    return [CodeCell(c["source"], c["prompt"], c["stderr"]) for c in page.evaluate(CELL_STATES_JS)]
+    return [CodeCell(c["prompt"], c["stderr"]) for c in page.evaluate(CELL_STATES_JS)]
 
 
 def output_signature(page: Page) -> list[str]:

@@ -6,7 +6,8 @@ import os
 import numba
 import numpy
 
-SUITES = ["benchmarks.jit_cost", "benchmarks.bench_conv", "benchmarks.bench_pool", "benchmarks.bench_lenet", "benchmarks.bench_grading"]
+SUITES = ["benchmarks.jit_cost", "benchmarks.bench_conv", "benchmarks.bench_pool", "benchmarks.bench_lenet",
+          "benchmarks.bench_lstm_recall", "benchmarks.bench_grading"]
 
 
 def main() -> None:

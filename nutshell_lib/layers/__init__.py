@@ -1,0 +1,30 @@
+"""Layers with forward/backward, and composites built from them (see ``base`` for the protocol).
+
+Every layer's parameters live in ``layer.params`` and their gradients in ``layer.grads`` (same
+keys). Layers with weights take ``rng`` (an int seed or a Generator) and ``dtype`` (float32 by
+default; float64 for gradient checks). Save and load models with ``save(model, path)`` and
+``load_into(model, path)`` (.npz files).
+"""
+from .activations import GELU, LeakyReLU, ReLU, SiLU, Sigmoid, Softmax, Tanh
+from .base import Layer
+from .batchnorm import BatchNorm1D, BatchNorm2D
+from .composite import Composite
+from .conv import Conv2D
+from .dense import Dense
+from .dropout import Dropout
+from .flatten import Flatten
+from .inception import Inception
+from .last_step import LastTimeStep
+from .lstm import LSTM
+from .pool import AvgPool2D, MaxPool2D
+from .rnn import RNN
+from .sequential import Sequential
+from .serialization import load_into, save
+
+__all__ = [
+    "Layer", "Composite", "Sequential",
+    "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D",
+    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax",
+    "Inception", "RNN", "LSTM", "LastTimeStep",
+    "save", "load_into",
+]

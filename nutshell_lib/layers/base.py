@@ -1,0 +1,76 @@
+"""The layer protocol every layer follows, and the base class that gives it for free.
+
+A layer is an object with
+
+- ``forward(x, training=True) -> y``: computes the output and remembers what backward needs;
+- ``backward(dy) -> dx``: given dL/dy, returns dL/dx and sets ``grads`` (dL/d each parameter);
+- ``params``: a dict name -> array of the trainable parameters. These are the live arrays the
+  layer computes with, so an optimizer updates them in place (``W -= lr * dW``);
+- ``grads``: a dict with the same keys. Each backward replaces its arrays (nothing accumulates);
+- ``buffers``: a dict of state that is saved with the model but not trained (BatchNorm's running
+  statistics); empty for most layers.
+
+``backward`` never writes into ``dy`` and returns the same result when called twice in a row.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Layer:
+    """Base class: a layer without parameters. Subclasses override forward and backward."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        return self.forward(x, training=training)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def _add_param(self, name: str, value: np.ndarray) -> None:
+        """Register a trainable array; its gradient starts as zeros so ``grads`` always has the same keys."""
+        self.params[name] = value
+        self.grads[name] = np.zeros_like(value)
+
+    def _saved(self, *names: str):
+        """The arrays forward stored for backward, or a clear error when forward has not run."""
+        try:
+            values = tuple(getattr(self, name) for name in names)
+        except AttributeError:
+            values = (None,)
+        if any(value is None for value in values):
+            raise RuntimeError(f"{self!r}: backward was called before forward")
+        return values if len(values) > 1 else values[0]
+
+    def _check_dy(self, dy, expected_shape: tuple) -> np.ndarray:
+        dy = np.asarray(dy)
+        if dy.shape != tuple(expected_shape):
+            raise ValueError(f"{self!r}: backward expected dy of the output's shape {tuple(expected_shape)}, got {dy.shape}")
+        return dy
+
+
+def check_input(layer: Layer, x, layout: str, ndim: int, **sizes: int) -> np.ndarray:
+    """Validate the input of ``layer``: ``ndim`` dimensions and, for each named axis, a fixed size.
+
+    ``layout`` names the axes, e.g. ``"(N, C, H, W)"``; ``sizes`` maps an axis name to its
+    required length, e.g. ``C=3``. The error shows what was expected, e.g.
+    ``Dense(4 -> 3): expected input (N, 4), got (2, 5)``.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{layer!r}: expected a real-valued input array, got dtype {x.dtype}")
+    axes = [axis.strip() for axis in layout.strip("()").split(",")]
+    if x.ndim != ndim or any(x.shape[axes.index(name)] != size for name, size in sizes.items()):
+        expected = "(" + ", ".join(str(sizes.get(axis, axis)) for axis in axes) + ")"
+        raise ValueError(f"{layer!r}: expected input {expected}, got {x.shape}")
+    return x

@@ -1,0 +1,45 @@
+"""Dense (fully connected) layer: y = x @ W + b."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer, check_input
+from .init import check_dtype, check_positive_int, he_normal, make_rng
+
+
+class Dense(Layer):
+    """Affine map from ``in_features`` to ``out_features``.
+
+    Parameters: ``W`` (in_features, out_features), He-normal (std sqrt(2 / in_features)), and
+    ``b`` (out_features,), zeros. Input x (N, in_features), output y (N, out_features).
+    ``dtype`` (float32 by default, float64 for gradient checks) is the parameters' dtype; inputs
+    are cast to it.
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, rng=None, dtype=np.float32):
+        super().__init__()
+        name = f"Dense({in_features!r} -> {out_features!r})"
+        self.in_features = check_positive_int(name, "in_features", in_features)
+        self.out_features = check_positive_int(name, "out_features", out_features)
+        self.dtype = check_dtype(name, dtype)
+        shape = (self.in_features, self.out_features)
+        self._add_param("W", he_normal(make_rng(rng), shape, self.in_features, self.dtype))
+        self._add_param("b", np.zeros(self.out_features, self.dtype))
+        self.x = None
+
+    def __repr__(self) -> str:
+        return f"Dense({self.in_features} -> {self.out_features})"
+
+    def forward(self, x, training=True):
+        """x (N, in_features) -> y (N, out_features)."""
+        x = check_input(self, x, "(N, in_features)", 2, in_features=self.in_features)
+        self.x = x.astype(self.dtype, copy=False)
+        return self.x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dy):
+        """dy (N, out_features) -> dx (N, in_features); sets grads W (in, out) and b (out,)."""
+        x = self._saved("x")
+        dy = self._check_dy(dy, (x.shape[0], self.out_features))
+        self.grads["W"] = x.T @ dy
+        self.grads["b"] = dy.sum(axis=0)
+        return dy @ self.params["W"].T

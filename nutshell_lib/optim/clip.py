@@ -1,0 +1,22 @@
+"""Gradient clipping by global norm: rescale all gradients together when their joint L2 norm is
+too large, keeping the update's direction (how exploding RNN gradients are usually tamed)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def clip_grad_norm(model, max_norm: float) -> float:
+    """Scale ``model.grads`` in place so their global L2 norm is at most ``max_norm``.
+
+    Returns the norm before clipping. As in PyTorch, the factor is max_norm / (norm + 1e-6),
+    applied only when it is below 1.
+    """
+    if not max_norm > 0:
+        raise ValueError(f"clip_grad_norm: max_norm must be positive, got {max_norm!r}")
+    grads = list(model.grads.values())
+    norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
+    factor = max_norm / (norm + 1e-6)
+    if factor < 1:
+        for g in grads:
+            g *= factor
+    return norm

@@ -1,0 +1,41 @@
+"""The optimizer base class: walks the model's parameters and updates each in place."""
+from __future__ import annotations
+
+import numpy as np
+
+from .schedules import as_schedule
+
+
+class Optimizer:
+    """Updates ``model.params`` in place from ``model.grads`` on each ``step()``.
+
+    ``lr`` is a number or a schedule (``lr_at(step)``); ``steps`` counts the steps taken.
+    Per-parameter state (momentum, moment estimates) is kept by parameter name in ``state``.
+    """
+
+    def __init__(self, model, lr, weight_decay: float = 0.0):
+        if not (hasattr(model, "params") and hasattr(model, "grads")):
+            raise TypeError(f"{type(self).__name__}: model must have params and grads dicts, got {type(model).__name__}")
+        if weight_decay < 0:
+            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, got {weight_decay!r}")
+        self.model = model
+        self.schedule = as_schedule(lr)
+        self.weight_decay = float(weight_decay)
+        self.steps = 0
+        self.state: dict[str, dict[str, np.ndarray]] = {}
+
+    @property
+    def lr(self) -> float:
+        """The rate the next ``step()`` will use."""
+        return self.schedule.lr_at(self.steps)
+
+    def step(self) -> None:
+        """Apply one update to every parameter, using the gradients of the last backward."""
+        lr = self.lr
+        grads = self.model.grads
+        for name, param in self.model.params.items():
+            self._update(param, grads[name], lr, self.state.setdefault(name, {}))
+        self.steps += 1
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, lr: float, state: dict) -> None:
+        raise NotImplementedError

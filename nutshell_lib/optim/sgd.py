@@ -1,0 +1,34 @@
+"""Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay."""
+from __future__ import annotations
+
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD (dampening 0). With g = grad + weight_decay * p:
+
+        momentum 0:  p -= lr * g
+        otherwise:   v = g on the first step, then v = momentum * v + g
+                     p -= lr * v                      (classical)
+                     p -= lr * (g + momentum * v)     (nesterov=True)
+    """
+
+    def __init__(self, model, lr, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0):
+        super().__init__(model, lr, weight_decay)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
+        if nesterov and momentum == 0:
+            raise ValueError("SGD: nesterov=True needs momentum > 0")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def _update(self, param, grad, lr, state):
+        if self.weight_decay:
+            grad = grad + self.weight_decay * param
+        if self.momentum:
+            if "velocity" not in state:
+                state["velocity"] = grad.astype(param.dtype, copy=True)
+            else:
+                state["velocity"] *= self.momentum
+                state["velocity"] += grad
+            grad = grad + self.momentum * state["velocity"] if self.nesterov else state["velocity"]
+        param -= lr * grad

@@ -1,0 +1,54 @@
+"""One small float64 example of every layer, shared by the gradient-check and protocol tests.
+
+Inputs are drawn so that no entry sits within the finite-difference step of a kink (ReLU's 0,
+ties inside a max-pool window), where a central difference is meaningless.
+"""
+import numpy as np
+
+from nutshell_lib.layers import (
+    GELU, LSTM, RNN, AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Flatten, Inception, LastTimeStep,
+    LeakyReLU, MaxPool2D, ReLU, Sequential, SiLU, Sigmoid, Softmax, Tanh,
+)
+
+F64 = np.float64
+
+
+def away_from_zero(rng, shape, margin=0.05):
+    """Normal values pushed at least ``margin`` away from 0, so ReLU-like kinks are not straddled."""
+    x = rng.standard_normal(shape)
+    return x + np.sign(x) * margin
+
+
+def distinct(rng, shape):
+    """A random permutation of well-separated values: no two entries are close, so max-pool ties cannot occur."""
+    return rng.permutation(np.arange(int(np.prod(shape)), dtype=F64)).reshape(shape) * 0.1 - 1.0
+
+
+def cases():
+    """(id, layer factory, input factory) for every layer type."""
+    return [
+        ("Dense", lambda: Dense(4, 3, rng=1, dtype=F64), lambda r: r.standard_normal((2, 4))),
+        ("Sigmoid", Sigmoid, lambda r: 3 * r.standard_normal((3, 4))),
+        ("Tanh", Tanh, lambda r: 2 * r.standard_normal((3, 4))),
+        ("ReLU", ReLU, lambda r: away_from_zero(r, (3, 4))),
+        ("LeakyReLU", lambda: LeakyReLU(0.2), lambda r: away_from_zero(r, (3, 4))),
+        ("GELU", GELU, lambda r: 2 * r.standard_normal((3, 4))),
+        ("SiLU", SiLU, lambda r: 2 * r.standard_normal((3, 4))),
+        ("Softmax", Softmax, lambda r: r.standard_normal((3, 5))),
+        ("Flatten", Flatten, lambda r: r.standard_normal((2, 3, 2, 2))),
+        ("Conv2D", lambda: Conv2D(2, 3, (3, 2), stride=(2, 1), padding=1, rng=2, dtype=F64),
+         lambda r: r.standard_normal((2, 2, 5, 4))),
+        ("MaxPool2D", lambda: MaxPool2D(2), lambda r: distinct(r, (2, 2, 4, 5))),
+        ("MaxPool2D-overlapping", lambda: MaxPool2D(3, stride=2), lambda r: distinct(r, (1, 2, 7, 5))),
+        ("MaxPool2D-padded", lambda: MaxPool2D(3, stride=1, padding=1), lambda r: distinct(r, (2, 1, 4, 3))),
+        ("AvgPool2D", lambda: AvgPool2D(2, stride=1), lambda r: r.standard_normal((2, 2, 3, 4))),
+        ("BatchNorm1D", lambda: BatchNorm1D(3, dtype=F64), lambda r: r.standard_normal((5, 3))),
+        ("BatchNorm2D", lambda: BatchNorm2D(2, dtype=F64), lambda r: r.standard_normal((3, 2, 2, 3))),
+        ("Inception", lambda: Inception(3, 2, 2, 3, 1, 2, 2, rng=3, dtype=F64),
+         lambda r: distinct(r, (2, 3, 4, 4))),
+        ("RNN", lambda: RNN(3, 4, rng=4, dtype=F64), lambda r: r.standard_normal((2, 5, 3))),
+        ("LSTM", lambda: LSTM(3, 4, rng=5, dtype=F64), lambda r: r.standard_normal((2, 6, 3))),
+        ("LastTimeStep", LastTimeStep, lambda r: r.standard_normal((2, 3, 4))),
+        ("Sequential", lambda: Sequential([Dense(4, 5, rng=6, dtype=F64), Tanh(), Dense(5, 2, rng=7, dtype=F64)]),
+         lambda r: r.standard_normal((3, 4))),
+    ]

@@ -1,0 +1,92 @@
+"""Dense and Conv2D against naive loops written from the definitions, forward and backward."""
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nutshell_lib.layers import Conv2D, Dense
+
+
+def naive_dense(x, W, b, dy):
+    N, D = x.shape
+    M = W.shape[1]
+    y, dx, dW, db = np.zeros((N, M)), np.zeros((N, D)), np.zeros((D, M)), np.zeros(M)
+    for n in range(N):
+        for j in range(M):
+            y[n, j] = b[j] + sum(x[n, i] * W[i, j] for i in range(D))
+            db[j] += dy[n, j]
+            for i in range(D):
+                dx[n, i] += dy[n, j] * W[i, j]
+                dW[i, j] += dy[n, j] * x[n, i]
+    return y, dx, dW, db
+
+
+def naive_conv(x, W, b, dy, stride, padding):
+    """Cross-correlation by its definition, and its gradients, looping over every output cell."""
+    N, C, H, Wd = x.shape
+    K, _, R, S = W.shape
+    (sh, sw), (ph, pw) = stride, padding
+    P, Q = (H + 2 * ph - R) // sh + 1, (Wd + 2 * pw - S) // sw + 1
+    y = np.zeros((N, K, P, Q))
+    dx, dW, db = np.zeros_like(x), np.zeros_like(W), np.zeros(K)
+    for n in range(N):
+        for k in range(K):
+            for p in range(P):
+                for q in range(Q):
+                    y[n, k, p, q] = b[k]
+                    db[k] += dy[n, k, p, q]
+                    for c in range(C):
+                        for r in range(R):
+                            for s in range(S):
+                                i, j = p * sh + r - ph, q * sw + s - pw
+                                if 0 <= i < H and 0 <= j < Wd:
+                                    y[n, k, p, q] += x[n, c, i, j] * W[k, c, r, s]
+                                    dx[n, c, i, j] += dy[n, k, p, q] * W[k, c, r, s]
+                                    dW[k, c, r, s] += dy[n, k, p, q] * x[n, c, i, j]
+    return y, dx, dW, db
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 4), d_in=st.integers(1, 7), d_out=st.integers(1, 7), seed=st.integers(0, 2**16))
+def test_dense_matches_loops(n, d_in, d_out, seed):
+    rng = np.random.default_rng(seed)
+    layer = Dense(d_in, d_out, rng=rng, dtype=np.float64)
+    layer.params["b"][:] = rng.standard_normal(d_out)
+    x, dy = rng.standard_normal((n, d_in)), rng.standard_normal((n, d_out))
+    y, dx, dW, db = naive_dense(x, layer.params["W"], layer.params["b"], dy)
+    np.testing.assert_allclose(layer.forward(x), y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.backward(dy), dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["W"], dW, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["b"], db, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 2), c=st.integers(1, 3), k=st.integers(1, 3), h=st.integers(1, 7), w=st.integers(1, 7),
+       r=st.integers(1, 4), s=st.integers(1, 4), sh=st.integers(1, 3), sw=st.integers(1, 3),
+       ph=st.integers(0, 2), pw=st.integers(0, 2), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 2**16))
+def test_conv2d_matches_loops(n, c, k, h, w, r, s, sh, sw, ph, pw, dtype, seed):
+    if h + 2 * ph < r or w + 2 * pw < s:
+        return
+    rng = np.random.default_rng(seed)
+    layer = Conv2D(c, k, (r, s), stride=(sh, sw), padding=(ph, pw), rng=rng, dtype=dtype)
+    layer.params["b"][:] = rng.standard_normal(k)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    y = layer.forward(x)
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    W, b = layer.params["W"].astype(np.float64), layer.params["b"].astype(np.float64)
+    expected = naive_conv(x.astype(np.float64), W, b, dy.astype(np.float64), (sh, sw), (ph, pw))
+    dx = layer.backward(dy)
+    tolerance = 1e-4 if dtype == np.float32 else 1e-10
+    assert y.dtype == dtype and dx.dtype == dtype and layer.grads["W"].dtype == dtype
+    for got, want in zip((y, dx, layer.grads["W"], layer.grads["b"]), expected):
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+
+
+def test_he_normal_initialization_scale():
+    layer = Conv2D(16, 64, 3, rng=0)
+    W = layer.params["W"]
+    assert W.shape == (64, 16, 3, 3) and W.dtype == np.float32
+    np.testing.assert_allclose(W.std(), np.sqrt(2 / (16 * 9)), rtol=0.05)
+    assert abs(W.mean()) < 0.01 and not layer.params["b"].any()
+    dense = Dense(400, 300, rng=0)
+    np.testing.assert_allclose(dense.params["W"].std(), np.sqrt(2 / 400), rtol=0.05)

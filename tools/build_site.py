@@ -112,7 +112,7 @@ def missing_link_targets(pages: list[Path]) -> list[str]:
         for match in re.finditer(r"""\bhref=["'](?![A-Za-z][A-Za-z0-9+.\-]*:|/|#)([^"'#?]+\.html)""", page.read_text(encoding="utf-8")):
             if not (page.parent / match.group(1)).is_file():
                 missing.append(f"{page}: {match.group(1)}")
-    return missing
+    return sorted(set(missing))
 
 
 def main(argv=None) -> int:

@@ -28,6 +28,10 @@ WIDGET_CODE = re.compile(r"\bipywidgets\b|\binteract(ive|_manual)?\b|\btqdm\.(au
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 SLIDER_HANDLES = ".jp-NotebookPanel:not(.lm-mod-hidden) .widget-slider .noUi-handle[role=slider]"
 SLIDERS_TO_TRY = 3
+SETTINGS_THAT_MATTER = [
+    ("@jupyterlab/docmanager-extension:plugin", "autosave", False),
+    ("@jupyterlab/notebook-extension:tracker", "windowingMode", "none"),
+]
 
 
 def kernelspec_name(notebook_file: Path) -> str | None:
@@ -71,6 +75,13 @@ def test_lab_offers_only_the_kit_kernel_and_has_the_widget_extension(lab, page):
         "JSON.parse(document.getElementById('jupyter-config-data').textContent).federated_extensions.map(e => e.name)"
     )
     assert "@jupyter-widgets/jupyterlab-manager" in extensions
+
+
+def test_lab_runs_with_the_test_settings(lab):
+    """Autosave off (nothing is written back, not even to the copy); every cell in the page."""
+    for plugin, key, value in SETTINGS_THAT_MATTER:
+        schema = lab.api(f"/lab/api/settings/{plugin}")["schema"]
+        assert schema["properties"][key]["default"] == value, (plugin, key)
 
 
 def test_notebook_runs_in_jupyterlab(notebook_path, lab, course_copy, page, screenshot_dir, notebook_timeout):

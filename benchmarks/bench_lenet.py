@@ -21,7 +21,7 @@ def lenet(seed: int = 0) -> Sequential:
     """LeNet-5 for 3x32x32 inputs: two conv/ReLU/2x2-max-pool stages, then dense 120, 84, classes."""
     rng = np.random.default_rng(seed)
     return Sequential([
-        Conv2D(3, 6, 5, rng=rng), ReLU(), MaxPool2D(2),
+        Conv2D(3, 6, 5, rng=rng, input_grad=False), ReLU(), MaxPool2D(2),  # like torch: no grad for the data
         Conv2D(6, 16, 5, rng=rng), ReLU(), MaxPool2D(2),
         Flatten(),
         Dense(16 * 5 * 5, 120, rng=rng), ReLU(),

@@ -277,3 +277,15 @@ def test_cpu_path_never_imports_numba_cuda():
         "assert 'numba.cuda' not in sys.modules, 'numba.cuda was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("w_shape, stride, padding", [((4, 3, 3, 3), 2, 1), ((4, 3, 1, 1), 1, 0)])
+def test_backward_without_input_grad_gives_the_same_weight_grads(w_shape, stride, padding):
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal(w_shape)
+    dy = rng.standard_normal(conv2d(x, w, stride=stride, padding=padding, device="cpu").shape)
+    dx, dw, db = conv2d_backward(dy, x, w, stride=stride, padding=padding, device="cpu")
+    no_dx, dw_only, db_only = conv2d_backward(dy, x, w, stride=stride, padding=padding, device="cpu", input_grad=False)
+    assert no_dx is None and dx is not None
+    np.testing.assert_array_equal(dw_only, dw)
+    np.testing.assert_array_equal(db_only, db)

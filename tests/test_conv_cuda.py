@@ -73,3 +73,14 @@ def test_cuda_accepts_non_contiguous_input():
     x = np.asfortranarray(rng.standard_normal((2, 2, 5, 5)))
     w = rng.standard_normal((2, 2, 3, 3))[:, :, ::-1, :]
     np.testing.assert_allclose(conv2d(x, w, device="cuda"), conv2d(x, w, device="cpu"), rtol=1e-11)
+
+
+def test_cuda_backward_without_input_grad():
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3))
+    dy = rng.standard_normal((1, 3, 3, 3))
+    dx, dw, db = conv2d_backward(dy, x, w, device="cuda", input_grad=False)
+    _, dw_cpu, db_cpu = conv2d_backward(dy, x, w, device="cpu")
+    assert dx is None
+    np.testing.assert_allclose(dw, dw_cpu, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(db, db_cpu, rtol=1e-12, atol=1e-12)

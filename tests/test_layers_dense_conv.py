@@ -90,3 +90,15 @@ def test_he_normal_initialization_scale():
     assert abs(W.mean()) < 0.01 and not layer.params["b"].any()
     dense = Dense(400, 300, rng=0)
     np.testing.assert_allclose(dense.params["W"].std(), np.sqrt(2 / 400), rtol=0.05)
+
+
+def test_conv2d_layer_without_input_grad_returns_none_and_same_grads():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 8, 8))
+    full = Conv2D(3, 4, 3, padding=1, rng=np.random.default_rng(0), dtype=np.float64)
+    first = Conv2D(3, 4, 3, padding=1, rng=np.random.default_rng(0), dtype=np.float64, input_grad=False)
+    dy = rng.standard_normal(full.forward(x).shape)
+    first.forward(x)
+    assert full.backward(dy) is not None and first.backward(dy) is None
+    for name in ("W", "b"):
+        np.testing.assert_array_equal(first.grads[name], full.grads[name])

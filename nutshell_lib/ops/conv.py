@@ -46,11 +46,13 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, device="auto"):
     return _forward_cpu(x, w, b, stride, padding, out_shape)
 
 
-def conv2d_backward(dy, x, w, *, stride=1, padding=0, device="auto"):
+def conv2d_backward(dy, x, w, *, stride=1, padding=0, device="auto", input_grad=True):
     """Gradients of a loss L through ``y = conv2d(x, w, b, stride=stride, padding=padding)``.
 
     dy: (N, K, Ho, Wo) dL/dy, the shape of conv2d's output.
     x: (N, C, H, W) and w: (K, C, R, S): the forward pass's inputs; stride, padding, device as there.
+    input_grad: False skips dx (returned as None). A network's first layer needs no gradient for
+    its input images, and dx is about half of the backward pass's work.
 
     Returns (dx, dw, db): dx (N, C, H, W) = dL/dx, dw (K, C, R, S) = dL/dw, db (K,) = dL/db, all of
     x's dtype.
@@ -63,8 +65,8 @@ def conv2d_backward(dy, x, w, *, stride=1, padding=0, device="auto"):
             f"w of shape {w.shape}, stride {stride}, padding {padding}; got shape {dy.shape}"
         )
     if resolve_device(device) == "cuda":
-        return _backward_cuda(dy, x, w, stride, padding)
-    return _backward_cpu(dy, x, w, stride, padding)
+        return _backward_cuda(dy, x, w, stride, padding, input_grad)
+    return _backward_cpu(dy, x, w, stride, padding, input_grad)
 
 
 def _check_inputs(x, w, stride, padding):
@@ -144,7 +146,7 @@ def _forward_cpu(x, w, b, stride, padding, out_shape):
     return y
 
 
-def _backward_cpu(dy, x, w, stride, padding):
+def _backward_cpu(dy, x, w, stride, padding, input_grad):
     """With dY the (K, N*Ho*Wo) matrix of dy and col the columns of x: dw = dY @ col.T,
     dx = col2im(W.T @ dY), db = dy summed over (n, i, j). Shapes as in conv2d_backward."""
     batch, out_channels, out_h, out_w = dy.shape
@@ -153,10 +155,10 @@ def _backward_cpu(dy, x, w, stride, padding):
     if _is_pointwise(w, stride, padding):
         images = x.reshape(batch, x.shape[1], -1)
         per_image = dy.reshape(batch, out_channels, -1)
-        dx = np.matmul(filters.T, per_image).reshape(x.shape)
+        dx = np.matmul(filters.T, per_image).reshape(x.shape) if input_grad else None
         dw = np.matmul(per_image, images.transpose(0, 2, 1)).sum(axis=0)
         return dx, dw.reshape(w.shape), db
-    dx = np.empty_like(x)
+    dx = np.empty_like(x) if input_grad else None
     dw = np.zeros(filters.shape, x.dtype)
     for chunk in _batch_chunks(x, w, dy.shape):
         images = x[chunk]
@@ -166,6 +168,8 @@ def _backward_cpu(dy, x, w, stride, padding):
         # (col @ dY.T).T, not dY @ col.T: OpenBLAS is ~40x slower on a product with few rows (K) and a
         # long inner dimension (n*Ho*Wo) than on the same product transposed.
         dw += (col @ dy_channel_major.T).T
+        if not input_grad:
+            continue
         dcol = filters.T @ dy_channel_major  # (C*R*S, n*Ho*Wo)
         planes = images.shape[0] * images.shape[1]
         run_over_planes(col2im, planes, dcol.size, dcol.reshape(-1, images.shape[0], out_h, out_w),
@@ -189,7 +193,7 @@ def _forward_cuda(x, w, b, stride, padding, out_shape):
     return y.copy_to_host()
 
 
-def _backward_cuda(dy, x, w, stride, padding):
+def _backward_cuda(dy, x, w, stride, padding, input_grad):
     """Copy dy, x, w to the GPU, run the three gradient kernels, return (dx, dw, db) as NumPy arrays."""
     from numba import cuda
 
@@ -197,11 +201,13 @@ def _backward_cuda(dy, x, w, stride, padding):
 
     threads = cuda_conv.THREADS
     dy_gpu, x_gpu, w_gpu = cuda.to_device(dy), cuda.to_device(x), cuda.to_device(w)
-    dx = cuda.device_array(x.shape, x.dtype)
     dw = cuda.to_device(np.zeros(w.shape, x.dtype))  # the weight and bias kernels add into these
     db = cuda.to_device(np.zeros(w.shape[0], x.dtype))
     batch = x.shape[0]
-    cuda_conv.conv_backward_input[_grid(dx.size, threads), threads](dy_gpu, w_gpu, *stride, *padding, dx)
     cuda_conv.conv_backward_weight[_grid(batch * dw.size, threads), threads](dy_gpu, x_gpu, *stride, *padding, dw)
     cuda_conv.conv_backward_bias[_grid(batch * db.size, threads), threads](dy_gpu, db)
+    if not input_grad:
+        return None, dw.copy_to_host(), db.copy_to_host()
+    dx = cuda.device_array(x.shape, x.dtype)
+    cuda_conv.conv_backward_input[_grid(dx.size, threads), threads](dy_gpu, w_gpu, *stride, *padding, dx)
     return dx.copy_to_host(), dw.copy_to_host(), db.copy_to_host()

@@ -158,12 +158,19 @@ def unexpected_errors(cells, expected) -> list[str]:
 
 
 def check_a_slider_drives_output(page, kernel_is_idle, expected, notebook_path: str, shot: Path) -> None:
+    """Move sliders one at a time until one changes an output; keep pictures of its cell before
+    and after, for a person to check that the change makes sense."""
     handles = page.locator(SLIDER_HANDLES)
-    if handles.count() == 0:
-        return
     tried = min(handles.count(), SLIDERS_TO_TRY)
-    moved = any(move_slider_changes_output(page, handles.nth(i), kernel_is_idle) for i in range(tried))
-    screenshot_whole_notebook(page, shot.with_name(shot.stem + "__slider_moved.png"))
-    assert moved, f"{notebook_path}: moving any of the first {tried} sliders changed no output"
+    if tried == 0:
+        return
+    for index in range(tried):
+        cell = handles.nth(index).locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')]")
+        cell.screenshot(path=shot.with_name(shot.stem + "__slider_before.png"))
+        if move_slider_changes_output(page, handles.nth(index), kernel_is_idle):
+            cell.screenshot(path=shot.with_name(shot.stem + "__slider_after.png"))
+            break
+    else:
+        raise AssertionError(f"{notebook_path}: moving any of the first {tried} sliders changed no output")
     errors = unexpected_errors(code_cells(page), expected)
     assert not errors, f"{notebook_path}: after moving a slider, " + "\n".join(errors)

@@ -17,7 +17,7 @@ from nutshell_lib.training import fit
 IMAGES, BATCH, CLASSES, REPEATS = 10_000, 64, 10, 3
 
 
-def lenet(seed: int = 0) -> Sequential:
+def lenet(seed: int = 0, classes: int = CLASSES) -> Sequential:
     """LeNet-5 for 3x32x32 inputs: two conv/ReLU/2x2-max-pool stages, then dense 120, 84, classes."""
     rng = np.random.default_rng(seed)
     return Sequential([
@@ -26,7 +26,7 @@ def lenet(seed: int = 0) -> Sequential:
         Flatten(),
         Dense(16 * 5 * 5, 120, rng=rng), ReLU(),
         Dense(120, 84, rng=rng), ReLU(),
-        Dense(84, CLASSES, rng=rng),
+        Dense(84, classes, rng=rng),
     ])
 
 

@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+UI_STAMP := $(VENV)/.installed-ui
 PORT   ?= 8888
 START  ?= notebooks/00_learning.ipynb
 ARGS   ?=
 export PYTHONHASHSEED := 0
 
-.PHONY: install lab test test-unit test-cudasim test-notebooks bench doctor clean
+.PHONY: install lab test test-unit test-cudasim test-notebooks test-ui site bench doctor clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=/path/to/python3.11 ...")'
@@ -18,6 +19,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The browser test's extra (Playwright for Python). It drives Debian's chromium; it never downloads a browser.
+$(UI_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --editable ".[test,ui]"
+	touch $(UI_STAMP)
 
 lab: $(STAMP)
 	$(BIN)/nutshell warm
@@ -35,6 +41,21 @@ test-cudasim: $(STAMP)
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest notebooks solutions exercises
 
+# Every notebook in notebooks/ and exercises/, run from JupyterLab's Run menu in headless Chromium.
+# Screenshots go to ui-screenshots/. UI_ARGS passes pytest options, e.g. UI_ARGS="-k 03_".
+UI_ARGS ?=
+test-ui: $(UI_STAMP)
+	@test -x /usr/bin/chromium || { echo "make test-ui needs Debian's chromium: apt-get install chromium"; exit 1; }
+	$(BIN)/nutshell warm
+	$(BIN)/python -m pytest ui_tests $(UI_ARGS)
+
+# The course as static HTML in site/ (stored outputs; links between notebooks work), for reading without Jupyter.
+# SITE_ARGS=--execute runs every notebook first (for notebooks committed without outputs).
+SITE_DIRS ?= notebooks exercises
+SITE_ARGS ?=
+site: $(STAMP)
+	$(BIN)/python tools/build_site.py --out site $(SITE_ARGS) $(SITE_DIRS)
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
@@ -42,5 +63,5 @@ doctor: $(STAMP)
 	$(BIN)/nutshell doctor
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info site ui-screenshots
 	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -7,6 +7,8 @@ UI_STAMP := $(VENV)/.installed-ui
 PORT   ?= 8888
 START  ?= notebooks/00_learning.ipynb
 ARGS   ?=
+# JupyterLab refuses to run as root (containers, some hubs) unless told it may.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 export PYTHONHASHSEED := 0
 
 .PHONY: install lab test test-unit test-cudasim test-notebooks test-ui site bench doctor clean
@@ -27,7 +29,7 @@ $(UI_STAMP): $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/nutshell warm
-	$(BIN)/jupyter lab --port=$(PORT) $(ARGS) $(START)
+	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(ARGS) $(START)
 
 test: test-unit test-cudasim test-notebooks
 

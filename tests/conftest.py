@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from hypothesis import settings
 
 from nutshell_lib.kernels import plane_threads
 
@@ -16,8 +17,6 @@ def threads_even_for_small_arrays():
 
 # Hypothesis draws the same examples on every run (CI, graders, a learner's laptop): a failure
 # reproduces instead of flickering. Set HYPOTHESIS_PROFILE=explore for fresh random examples.
-from hypothesis import settings  # noqa: E402
-
 settings.register_profile("repeatable", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("explore", deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))

@@ -16,10 +16,12 @@ ELEMENTS_PER_THREAD = 50_000
 _executor, _executor_size = None, 0
 
 
-def _workers(count: int) -> ThreadPoolExecutor:
-    """A pool of ``count`` helper threads, kept between calls: starting threads on every call
-    costs about 0.1 ms, a tenth of pooling a LeNet batch."""
+def _workers() -> ThreadPoolExecutor:
+    """Helper threads for all calls, one fewer than Numba's thread count (the caller is the other):
+    starting threads on every call costs about 0.1 ms, a tenth of pooling a LeNet batch. The pool
+    starts its threads only when calls need them, and is rebuilt only when the thread count changes."""
     global _executor, _executor_size
+    count = max(1, numba.get_num_threads() - 1)
     if _executor_size != count:
         if _executor is not None:
             _executor.shutdown(wait=False)
@@ -41,7 +43,8 @@ def run_over_planes(kernel, plane_count, element_count, *args):
         kernel(0, plane_count, *args)
         return
     bounds = [plane_count * t // threads for t in range(threads + 1)]
-    blocks = [_workers(threads - 1).submit(kernel, first, last, *args) for first, last in zip(bounds[1:], bounds[2:])]
+    workers = _workers()
+    blocks = [workers.submit(kernel, first, last, *args) for first, last in zip(bounds[1:], bounds[2:])]
     kernel(bounds[0], bounds[1], *args)
     for block in blocks:
         block.result()

@@ -12,6 +12,10 @@ import os
 DEVICES = ("auto", "cpu", "cuda")
 
 
+def is_simulator() -> bool:
+    return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+
+
 @functools.lru_cache(maxsize=1)
 def cuda_status() -> tuple[bool, str]:
     """Whether ``device="cuda"`` can run here, and a sentence that says why (not).
@@ -25,7 +29,7 @@ def cuda_status() -> tuple[bool, str]:
         from numba import cuda
     except ImportError as exc:  # numba without any CUDA target
         return False, f"numba's CUDA target could not be imported ({exc}); install it with `pip install numba-cuda[cu12]`"
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+    if is_simulator():
         return True, "the CUDA simulator is on (NUMBA_ENABLE_CUDASIM=1): kernels run in Python, slowly"
     try:
         if cuda.is_available():
@@ -43,10 +47,6 @@ def cuda_status() -> tuple[bool, str]:
     except Exception:  # cuda_error is informative only
         pass
     return False, reason
-
-
-def is_simulator() -> bool:
-    return os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 
 
 def resolve_device(device) -> str:

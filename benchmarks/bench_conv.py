@@ -1,8 +1,8 @@
 """Time conv2d forward+backward against a NumPy im2col peer, naive loops and (if installed) PyTorch.
 
-Run: ``python -m benchmarks.bench_conv``. Each library is timed on the same arrays, the repeats of
-all libraries are interleaved (so a busy machine slows them alike), and the median is reported.
-PyTorch, if importable, uses as many threads as Numba.
+Run: ``python -m benchmarks.bench_conv``, on an idle machine. Each library is timed on the same
+arrays, its repeats back to back after a pause, and the median is reported. PyTorch, if
+importable, uses as many threads as Numba.
 
 On a shared, busy machine wall-clock times of multi-threaded code mostly measure waiting for the
 other threads to be scheduled. For numbers that do not depend on the load, run single-threaded and
@@ -80,20 +80,30 @@ def peers(x, w, b, dy, stride, padding, name):
     return runs
 
 
+# OpenBLAS's and OpenMP's idle threads spin for up to ~0.1 s after a call before they sleep; a
+# pause between libraries keeps one library's spinning threads from slowing the next one down.
+SETTLE_SECONDS = 0.3
+
+
 def measure(runs, repeats, clock=time.perf_counter, warmup=2):
-    """Median seconds per run for each entry, with the repeats interleaved across entries."""
-    times = {name: [] for name in runs}
+    """Median seconds per run for each entry: each entry's runs back to back, after a pause."""
+    seconds = {}
     for name, run in runs.items():
-        for _ in range(warmup if name != "naive loops" else 0):
-            run()
-    for repeat in range(repeats):
-        for name, run in runs.items():
-            if name == "naive loops" and repeat > 0:
-                continue
+        if name == "naive loops":  # seconds per run already: once is enough
             start = clock()
             run()
-            times[name].append(clock() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+            seconds[name] = clock() - start
+            continue
+        time.sleep(SETTLE_SECONDS)
+        for _ in range(warmup):
+            run()
+        times = []
+        for _ in range(repeats):
+            start = clock()
+            run()
+            times.append(clock() - start)
+        seconds[name] = statistics.median(times)
+    return seconds
 
 
 def main(repeats: int = 7, dtype=np.float32, cpu_time: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""Run a plane-range kernel on several threads, each over its own block of planes.
+"""Run a block-range kernel on several threads, each over its own block of planes (or images).
 
 Why not Numba's ``prange``: a parallel kernel costs Numba about a second of LLVM work per kernel
 and dtype on first use (it re-optimizes every function the loop calls), against a quarter second
@@ -30,21 +30,24 @@ def _workers() -> ThreadPoolExecutor:
     return _executor
 
 
-def run_over_planes(kernel, plane_count, element_count, *args):
-    """Call ``kernel(first_plane, last_plane, *args)`` on blocks that cover range(plane_count).
+def thread_count(plane_count, element_count) -> int:
+    """How many threads are worth using on ``plane_count`` planes that touch ``element_count``
+    array elements: at most Numba's thread count (``NUMBA_NUM_THREADS`` or
+    ``numba.set_num_threads``), one per plane, one per ``ELEMENTS_PER_THREAD`` elements."""
+    return max(1, min(numba.get_num_threads(), plane_count, element_count // ELEMENTS_PER_THREAD))
 
-    ``element_count``, the number of array elements the kernel touches, decides how many
-    threads are worth using: at most Numba's thread count (``NUMBA_NUM_THREADS`` or
-    ``numba.set_num_threads``), one per plane, one per ``ELEMENTS_PER_THREAD`` elements.
-    The calling thread runs the first block itself while helper threads run the others.
+
+def run_over_planes(kernel, plane_count, element_count, *args) -> list:
+    """Call ``kernel(first_plane, last_plane, *args)`` on blocks that cover range(plane_count),
+    as many blocks as ``thread_count`` allows, and return the blocks' results in order.
+
+    The calling thread runs the first block itself while helper threads run the others. The
+    helpers are shared by every call, so ``kernel`` must not call ``run_over_planes`` itself.
     """
-    threads = max(1, min(numba.get_num_threads(), plane_count, element_count // ELEMENTS_PER_THREAD))
+    threads = thread_count(plane_count, element_count)
     if threads == 1:
-        kernel(0, plane_count, *args)
-        return
+        return [kernel(0, plane_count, *args)]
     bounds = [plane_count * t // threads for t in range(threads + 1)]
     workers = _workers()
     blocks = [workers.submit(kernel, first, last, *args) for first, last in zip(bounds[1:], bounds[2:])]
-    kernel(bounds[0], bounds[1], *args)
-    for block in blocks:
-        block.result()
+    return [kernel(bounds[0], bounds[1], *args)] + [block.result() for block in blocks]

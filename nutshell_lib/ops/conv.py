@@ -5,16 +5,18 @@ Ho = (H + 2*ph - R) // sh + 1 and Wo = (W + 2*pw - S) // sw + 1 for stride (sh, 
 
 On the CPU the convolution is one matrix product: im2col copies every input window into a column,
 the BLAS multiplies the (K, C*R*S) filter matrix by the (C*R*S, N*Ho*Wo) column matrix, and the
-backward pass multiplies by the transposes and adds the columns back (col2im). Large batches are
-processed a few images at a time so that the column matrix stays within COLUMN_BUDGET elements. On a GPU, direct
-kernels compute each output element (see ``nutshell_lib.kernels.cuda_conv``).
+backward pass multiplies by the transposes and adds the columns back (col2im). Each thread takes a
+share of the batch and does all of its work (the BLAS kept to one thread meanwhile), a few images
+at a time so that its column matrix stays within COLUMN_BUDGET elements. On a GPU, direct kernels
+compute each output element (see ``nutshell_lib.kernels.cuda_conv``).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..kernels.cpu_conv import col2im, im2col
-from ..kernels.plane_threads import run_over_planes
+from ..kernels.plane_threads import run_over_planes, thread_count
+from .blas_threads import single_threaded_blas
 from .device import resolve_device
 from .validate import as_float_array, output_size, pair
 
@@ -104,63 +106,94 @@ def _is_pointwise(w, stride, padding) -> bool:
     return w.shape[2:] == (1, 1) and stride == (1, 1) and padding == (0, 0)
 
 
-# Most elements of the column matrix held at once (8 MiB in float32). Larger batches are processed
-# in chunks of images. Besides bounding memory, chunks this size measured 5-20% faster than one
-# whole-batch matrix on the 3x3 benchmark shapes (the allocator reuses their memory instead of
-# mapping fresh pages on every call), while each BLAS product stays large.
-COLUMN_BUDGET = 2**21
+# Most elements of the column matrix one thread holds at once (512 KiB in float32, so that it stays
+# in the core's L2 cache between im2col writing it and the BLAS reading it). Larger batches are
+# processed in chunks of images. On the benchmark shapes with 2 threads this budget measured
+# 10-40% faster than 8 MiB chunks (benchmarks/budget in docs/benchmarks.md), and each BLAS product
+# still has at least a few hundred columns.
+COLUMN_BUDGET = 2**17
 
 
-def _batch_chunks(x, w, out_shape):
-    """Slices of the batch axis, each small enough for its columns to fit COLUMN_BUDGET."""
+def _over_images(function, x, w, out_shape, *args) -> list:
+    """Call ``function(first_image, last_image, *args)`` on blocks of the batch, one block per
+    thread, and return the blocks' results.
+
+    Each thread does all the work for its images: im2col, its own BLAS products, col2im. Meanwhile
+    the BLAS gets one thread, so that there are never more busy threads than Numba's thread count.
+    A batch too small to share out runs on the calling thread, with the BLAS's own threads.
+    """
+    batch = x.shape[0]
+    work = w.shape[1] * w.shape[2] * w.shape[3] * batch * out_shape[2] * out_shape[3]  # column elements
+    if thread_count(batch, work) == 1:
+        return [function(0, batch, *args)]
+    with single_threaded_blas():
+        return run_over_planes(function, batch, work, *args)
+
+
+def _batch_chunks(first_image, last_image, w, out_shape):
+    """Slices of images [first_image, last_image), each small enough for its columns to fit COLUMN_BUDGET."""
     taps = w.shape[1] * w.shape[2] * w.shape[3]
     per_image = taps * out_shape[2] * out_shape[3]
     step = max(1, COLUMN_BUDGET // per_image)
-    return [slice(start, start + step) for start in range(0, x.shape[0], step)]
+    return [slice(start, min(start + step, last_image)) for start in range(first_image, last_image, step)]
 
 
 def _columns(x, w, stride, padding, out_shape):
-    """im2col of x (n, C, H, W): the (C*R*S, n*Ho*Wo) column matrix."""
+    """im2col of x (n, C, H, W) on the calling thread: the (C*R*S, n*Ho*Wo) column matrix."""
     _, channels, kernel_h, kernel_w = w.shape
     col = np.empty((channels * kernel_h * kernel_w, x.shape[0], out_shape[2], out_shape[3]), x.dtype)
-    run_over_planes(im2col, col.shape[0], col.size, x, kernel_h, kernel_w, *stride, *padding, col)
+    im2col(0, col.shape[0], x, kernel_h, kernel_w, *stride, *padding, col)
     return col.reshape(col.shape[0], -1)
 
 
 def _forward_cpu(x, w, b, stride, padding, out_shape):
     """y (N, K, Ho, Wo) = (K, C*R*S) filter matrix @ (C*R*S, N*Ho*Wo) columns, plus b (K,)."""
-    batch, out_channels, out_h, out_w = out_shape
-    filters = w.reshape(out_channels, -1)
     y = np.empty(out_shape, x.dtype)
+    _over_images(_forward_images, x, w, out_shape, x, w, b, stride, padding, y)
+    return y
+
+
+def _forward_images(first_image, last_image, x, w, b, stride, padding, y):
+    """Fill y[first_image:last_image] (one thread's share of _forward_cpu)."""
+    out_channels = w.shape[0]
+    filters = w.reshape(out_channels, -1)
     if _is_pointwise(w, stride, padding):
         # Per image, (K, C) @ (C, H*W) lands directly in NCHW order.
-        np.matmul(filters, x.reshape(batch, x.shape[1], -1), out=y.reshape(batch, out_channels, -1))
-        y += b[:, None, None]
-        return y
-    for chunk in _batch_chunks(x, w, out_shape):
+        count = last_image - first_image
+        block = y[first_image:last_image].reshape(count, out_channels, -1)
+        np.matmul(filters, x[first_image:last_image].reshape(count, x.shape[1], -1), out=block)
+        block += b[:, None]
+        return
+    for chunk in _batch_chunks(first_image, last_image, w, y.shape):
         images = x[chunk]
-        channel_major = filters @ _columns(images, w, stride, padding, out_shape)  # (K, n*Ho*Wo)
+        channel_major = filters @ _columns(images, w, stride, padding, y.shape)  # (K, n*Ho*Wo)
         # Reorder (K, n, P) to (n, K, P) while adding the bias: one pass over y.
         np.add(channel_major.reshape(out_channels, images.shape[0], -1).transpose(1, 0, 2), b[:, None],
                out=y[chunk].reshape(images.shape[0], out_channels, -1))
-    return y
 
 
 def _backward_cpu(dy, x, w, stride, padding, input_grad):
     """With dY the (K, N*Ho*Wo) matrix of dy and col the columns of x: dw = dY @ col.T,
     dx = col2im(W.T @ dY), db = dy summed over (n, i, j). Shapes as in conv2d_backward."""
+    dx = np.empty_like(x) if input_grad else None
+    partial_dws = _over_images(_backward_images, x, w, dy.shape, dy, x, w, stride, padding, dx)
+    return dx, sum(partial_dws).reshape(w.shape), dy.sum(axis=(0, 2, 3))
+
+
+def _backward_images(first_image, last_image, dy, x, w, stride, padding, dx):
+    """One thread's share of _backward_cpu: fill dx[first_image:last_image] (unless dx is None)
+    and return these images' contribution to dw, as a (K, C*R*S) matrix."""
     batch, out_channels, out_h, out_w = dy.shape
     filters = w.reshape(out_channels, -1)
-    db = dy.sum(axis=(0, 2, 3))
     if _is_pointwise(w, stride, padding):
-        images = x.reshape(batch, x.shape[1], -1)
-        per_image = dy.reshape(batch, out_channels, -1)
-        dx = np.matmul(filters.T, per_image).reshape(x.shape) if input_grad else None
-        dw = np.matmul(per_image, images.transpose(0, 2, 1)).sum(axis=0)
-        return dx, dw.reshape(w.shape), db
-    dx = np.empty_like(x) if input_grad else None
+        count = last_image - first_image
+        images = x[first_image:last_image].reshape(count, x.shape[1], -1)
+        per_image = dy[first_image:last_image].reshape(count, out_channels, -1)
+        if dx is not None:
+            np.matmul(filters.T, per_image, out=dx[first_image:last_image].reshape(images.shape))
+        return np.matmul(per_image, images.transpose(0, 2, 1)).sum(axis=0)
     dw = np.zeros(filters.shape, x.dtype)
-    for chunk in _batch_chunks(x, w, dy.shape):
+    for chunk in _batch_chunks(first_image, last_image, w, dy.shape):
         images = x[chunk]
         col = _columns(images, w, stride, padding, dy.shape)
         dy_channel_major = np.ascontiguousarray(dy[chunk].reshape(images.shape[0], out_channels, -1).transpose(1, 0, 2))
@@ -168,13 +201,12 @@ def _backward_cpu(dy, x, w, stride, padding, input_grad):
         # (col @ dY.T).T, not dY @ col.T: OpenBLAS is ~40x slower on a product with few rows (K) and a
         # long inner dimension (n*Ho*Wo) than on the same product transposed.
         dw += (col @ dy_channel_major.T).T
-        if not input_grad:
+        if dx is None:
             continue
         dcol = filters.T @ dy_channel_major  # (C*R*S, n*Ho*Wo)
-        planes = images.shape[0] * images.shape[1]
-        run_over_planes(col2im, planes, dcol.size, dcol.reshape(-1, images.shape[0], out_h, out_w),
-                        w.shape[2], w.shape[3], *stride, *padding, dx[chunk])
-    return dx, dw.reshape(w.shape), db
+        col2im(0, images.shape[0] * images.shape[1], dcol.reshape(-1, images.shape[0], out_h, out_w),
+               w.shape[2], w.shape[3], *stride, *padding, dx[chunk])
+    return dw
 
 
 def _grid(n_items: int, threads: int) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.linear import linear, linear_backward
 from .base import Layer, check_input
 from .init import check_dtype, check_positive_int, he_normal, make_rng
 
@@ -34,12 +35,12 @@ class Dense(Layer):
         """x (N, in_features) -> y (N, out_features)."""
         x = check_input(self, x, "(N, in_features)", 2, in_features=self.in_features)
         self.x = x.astype(self.dtype, copy=False)
-        return self.x @ self.params["W"] + self.params["b"]
+        return linear(self.x, self.params["W"], self.params["b"])  # x @ W + b
 
     def backward(self, dy):
         """dy (N, out_features) -> dx (N, in_features); sets grads W (in, out) and b (out,)."""
         x = self._saved("x")
         dy = self._check_dy(dy, (x.shape[0], self.out_features))
-        self.grads["W"] = x.T @ dy
-        self.grads["b"] = dy.sum(axis=0)
-        return dy @ self.params["W"].T
+        # dx = dy @ W.T, grads["W"] = x.T @ dy, grads["b"] = dy summed over the batch
+        dx, self.grads["W"], self.grads["b"] = linear_backward(dy.astype(self.dtype, copy=False), x, self.params["W"])
+        return dx

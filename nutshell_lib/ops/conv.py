@@ -6,7 +6,7 @@ Ho = (H + 2*ph - R) // sh + 1 and Wo = (W + 2*pw - S) // sw + 1 for stride (sh, 
 On the CPU the convolution is one matrix product: im2col copies every input window into a column,
 the BLAS multiplies the (K, C*R*S) filter matrix by the (C*R*S, N*Ho*Wo) column matrix, and the
 backward pass multiplies by the transposes and adds the columns back (col2im). Each thread takes a
-share of the batch and does all of its work (the BLAS kept to one thread meanwhile), a few images
+share of the batch and does all of its work (the BLAS on one thread; see ``blas_threads``), a few images
 at a time so that its column matrix stays within COLUMN_BUDGET elements. On a GPU, direct kernels
 compute each output element (see ``nutshell_lib.kernels.cuda_conv``).
 """
@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.cpu_conv import col2im, im2col
-from ..kernels.plane_threads import run_over_planes, thread_count
-from .blas_threads import single_threaded_blas
+from .blas_threads import run_over_batch
 from .device import resolve_device
 from .validate import as_float_array, output_size, pair
 
@@ -116,18 +115,10 @@ COLUMN_BUDGET = 2**17
 
 def _over_images(function, x, w, out_shape, *args) -> list:
     """Call ``function(first_image, last_image, *args)`` on blocks of the batch, one block per
-    thread, and return the blocks' results.
-
-    Each thread does all the work for its images: im2col, its own BLAS products, col2im. Meanwhile
-    the BLAS gets one thread, so that there are never more busy threads than Numba's thread count.
-    A batch too small to share out runs on the calling thread, with the BLAS's own threads.
-    """
-    batch = x.shape[0]
-    work = w.shape[1] * w.shape[2] * w.shape[3] * batch * out_shape[2] * out_shape[3]  # column elements
-    if thread_count(batch, work) == 1:
-        return [function(0, batch, *args)]
-    with single_threaded_blas():
-        return run_over_planes(function, batch, work, *args)
+    thread, and return the blocks' results. Each thread does all the work for its images: im2col,
+    its own BLAS products (the BLAS on one thread), col2im."""
+    work = w.shape[1] * w.shape[2] * w.shape[3] * x.shape[0] * out_shape[2] * out_shape[3]  # column elements
+    return run_over_batch(function, x.shape[0], work, *args)
 
 
 def _batch_chunks(first_image, last_image, w, out_shape):

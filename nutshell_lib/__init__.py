@@ -8,8 +8,11 @@ Functional ops (NCHW arrays, float32 or float64)::
     max_pool2d_backward(dy, x, size, *, stride=None, device="auto") -> dx
     avg_pool2d(x, size, *, stride=None, device="auto") -> y
     avg_pool2d_backward(dy, x, size, *, stride=None, device="auto") -> dx
+    linear(x, w, b) -> y                                      # y = x @ w + b, x (N, D), w (D, M)
+    linear_backward(dy, x, w) -> (dx, dw, db)
 """
 from .ops.conv import conv2d, conv2d_backward
+from .ops.linear import linear, linear_backward
 from .ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
 __version__ = "0.1.0"
@@ -21,4 +24,6 @@ __all__ = [
     "max_pool2d_backward",
     "avg_pool2d",
     "avg_pool2d_backward",
+    "linear",
+    "linear_backward",
 ]

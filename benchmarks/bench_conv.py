@@ -83,10 +83,12 @@ def peers(x, w, b, dy, stride, padding, name):
 # OpenBLAS's and OpenMP's idle threads spin for up to ~0.1 s after a call before they sleep; a
 # pause between libraries keeps one library's spinning threads from slowing the next one down.
 SETTLE_SECONDS = 0.3
+MIN_SECONDS = 0.5
 
 
 def measure(runs, repeats, clock=time.perf_counter, warmup=2):
-    """Median seconds per run for each entry: each entry's runs back to back, after a pause."""
+    """Median seconds per run for each entry: each entry's runs back to back, after a pause, at least
+    ``repeats`` of them and at least MIN_SECONDS in all."""
     seconds = {}
     for name, run in runs.items():
         if name == "naive loops":  # seconds per run already: once is enough
@@ -98,7 +100,7 @@ def measure(runs, repeats, clock=time.perf_counter, warmup=2):
         for _ in range(warmup):
             run()
         times = []
-        for _ in range(repeats):
+        while len(times) < repeats or sum(times) < MIN_SECONDS:  # small shapes get more runs
             start = clock()
             run()
             times.append(clock() - start)
@@ -112,7 +114,7 @@ def main(repeats: int = 7, dtype=np.float32, cpu_time: bool = False) -> None:
     clock = time.thread_time if cpu_time else time.perf_counter
     rng = np.random.default_rng(0)
     print(f"conv2d forward+backward, {np.dtype(dtype).name}, {numba.get_num_threads()} threads, "
-          f"median {'CPU' if cpu_time else 'wall-clock'} time of {repeats}")
+          f"median {'CPU' if cpu_time else 'wall-clock'} time of at least {repeats} runs and {MIN_SECONDS} s")
     print("| shape | x * w, stride, pad | nutshell_lib ms | GFLOP/s | NumPy im2col ms (x) | naive ms (x) | PyTorch ms (x) |")
     print("|---|---|---|---|---|---|---|")
     torch_ratios = []

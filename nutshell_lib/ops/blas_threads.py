@@ -1,7 +1,7 @@
 """Run an op's work on the kit's threads, with the BLAS kept to one thread.
 
-The conv and dense ops give each of the kit's threads a block of the batch, and each thread calls
-the BLAS for its block. Left to itself, the BLAS would start threads of its own as well, and
+The conv and dense ops share blocks of the batch among the kit's threads, and each thread calls
+the BLAS for its blocks. Left to itself, the BLAS would start threads of its own as well, and
 OpenBLAS's threads keep spinning for a while after every product they share: in a network they
 then compete with the kernels' threads for the same cores. On a 2-core laptop that made LeNet
 training slower with two threads than with one, and cost twice the CPU time.
@@ -30,8 +30,8 @@ def single_threaded_blas():
 
 
 def run_over_batch(function, batch, element_count, *args) -> list:
-    """Call ``function(first, last, *args)`` on blocks that cover range(batch), one block per
-    thread (``plane_threads.run_over_planes`` decides how many from ``element_count``), the BLAS
-    on one thread meanwhile; return the blocks' results in order."""
+    """Call ``function(first, last, *args)`` on blocks that cover range(batch), shared among the
+    kit's threads by ``plane_threads.run_over_planes`` (which decides from ``element_count`` how
+    many threads are worth it), the BLAS on one thread meanwhile; return the blocks' results in order."""
     with single_threaded_blas():
         return run_over_planes(function, batch, element_count, *args)

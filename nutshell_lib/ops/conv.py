@@ -108,15 +108,15 @@ def _is_pointwise(w, stride, padding) -> bool:
 # Most elements of the column matrix one thread holds at once (512 KiB in float32, so that it stays
 # in the core's L2 cache between im2col writing it and the BLAS reading it). Larger batches are
 # processed in chunks of images. On the benchmark shapes with 2 threads this budget measured
-# 10-40% faster than 8 MiB chunks (benchmarks/budget in docs/benchmarks.md), and each BLAS product
+# 10-40% faster than 8 MiB chunks (docs/benchmarks.md, "What changed"), and each BLAS product
 # still has at least a few hundred columns.
 COLUMN_BUDGET = 2**17
 
 
 def _over_images(function, x, w, out_shape, *args) -> list:
-    """Call ``function(first_image, last_image, *args)`` on blocks of the batch, one block per
-    thread, and return the blocks' results. Each thread does all the work for its images: im2col,
-    its own BLAS products (the BLAS on one thread), col2im."""
+    """Call ``function(first_image, last_image, *args)`` on blocks of the batch, which the kit's
+    threads take in turn, and return the blocks' results. A thread does all the work for a block's
+    images: im2col, its own BLAS products (the BLAS on one thread), col2im."""
     work = w.shape[1] * w.shape[2] * w.shape[3] * x.shape[0] * out_shape[2] * out_shape[3]  # column elements
     return run_over_batch(function, x.shape[0], work, *args)
 

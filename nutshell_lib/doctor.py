@@ -24,6 +24,20 @@ def is_writable(directory: Path) -> bool:
         return False
 
 
+def blas_summary() -> str:
+    """The BLAS libraries NumPy uses, with their versions and thread counts."""
+    from threadpoolctl import threadpool_info
+
+    libraries = [library for library in threadpool_info() if library["user_api"] == "blas"]
+    if not libraries:
+        return "none that threadpoolctl can see"
+    described = "; ".join(
+        f"{library['internal_api']} {library.get('version') or ''} with {library['num_threads']} threads"
+        for library in libraries
+    )
+    return f"{described} (the kit's conv and dense ops give it one thread per Numba thread)"
+
+
 def report() -> list[tuple[str, str]]:
     """(label, value) rows describing this machine's set-up."""
     import numba
@@ -42,6 +56,7 @@ def report() -> list[tuple[str, str]]:
         ("CPU cores", str(os.cpu_count())),
         ("Numba threads", f"{numba.get_num_threads()} (set NUMBA_NUM_THREADS to change)"),
         ("Threading layer", numba.threading_layer()),
+        ("BLAS", blas_summary()),
         ("CUDA", ("usable: " if usable else "not usable: ") + reason),
         ("Numba cache", f"{cache_dir} ({'writable' if is_writable(cache_dir) else 'NOT writable: set NUMBA_CACHE_DIR'})"),
     ]

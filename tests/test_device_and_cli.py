@@ -82,8 +82,9 @@ def test_output_size(length, window, stride, padding, expected):
 def test_doctor_reports_versions_threads_cuda_and_cache(capsys):
     assert nutshell(["doctor"]) == 0
     out = capsys.readouterr().out
-    for label in ("Python", "NumPy", "Numba", "Numba threads", "Threading layer", "CUDA", "Numba cache"):
+    for label in ("Python", "NumPy", "Numba", "Numba threads", "Threading layer", "BLAS", "CUDA", "Numba cache"):
         assert label in out
+    assert "threads (the kit's conv and dense ops" in out
     assert "writable" in out
 
 

@@ -43,7 +43,7 @@ def cuda_status() -> tuple[bool, str]:
     try:
         error = cuda.cuda_error()
         if error:
-            reason += f" ({error})"
+            reason += f" ({' '.join(str(error).split())})"  # the driver's message spans several lines
     except Exception:  # cuda_error is informative only
         pass
     return False, reason

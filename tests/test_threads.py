@@ -92,3 +92,12 @@ def test_single_threaded_blas_puts_the_thread_count_back():
         with single_threaded_blas():
             raise RuntimeError("the count comes back after an error too")
     assert blas_threads() == before
+
+
+def test_nested_blocks_restore_the_outer_count():
+    before = blas_threads()
+    with single_threaded_blas():
+        with single_threaded_blas():
+            assert set(blas_threads()) == {1}
+        assert set(blas_threads()) == {1}
+    assert blas_threads() == before

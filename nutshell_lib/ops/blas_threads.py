@@ -20,7 +20,10 @@ def single_threaded_blas():
     """Within the block, the BLAS libraries loaded in this process use one thread each.
 
     The setting is process-wide, so other Python threads calling the BLAS meanwhile also get one
-    thread; the previous thread counts come back when the block ends.
+    thread; the previous thread counts come back when the block ends. Blocks nest. Blocks that
+    overlap in two Python threads can leave the BLAS with one thread afterwards (each restores what
+    it saw on entry), and OpenBLAS ignores a count set back from another thread, so the kit's
+    ops are meant to be called from one Python thread at a time (their results are right either way).
     """
     global _blas
     if _blas is None:  # finding the loaded libraries takes milliseconds: do it once

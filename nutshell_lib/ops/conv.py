@@ -174,7 +174,7 @@ def _backward_cpu(dy, x, w, stride, padding, input_grad):
 def _backward_images(first_image, last_image, dy, x, w, stride, padding, dx):
     """One thread's share of _backward_cpu: fill dx[first_image:last_image] (unless dx is None)
     and return these images' contribution to dw, as a (K, C*R*S) matrix."""
-    batch, out_channels, out_h, out_w = dy.shape
+    _, out_channels, out_h, out_w = dy.shape
     filters = w.reshape(out_channels, -1)
     if _is_pointwise(w, stride, padding):
         count = last_image - first_image

@@ -22,6 +22,13 @@ PUBLIC_SEED = 0
 
 @dataclass(frozen=True)
 class Question:
+    """One graded function.
+
+    ``outputs`` names what the function returns, in order (``("dx", "dw", "db")``), so feedback
+    says "dw differs" rather than "output 1 differs". ``diagnose(args, expected, actual)`` may
+    recognise a common mistake (a transposed result, a gradient off by the batch size) and return
+    a sentence that is shown before the general ``hint``; it returns None when it sees none.
+    """
     name: str
     points: float
     draw_case: Callable[[np.random.Generator], tuple]
@@ -31,6 +38,8 @@ class Question:
     n_cases: int = 5
     rtol: float = 1e-6
     atol: float = 1e-8
+    outputs: tuple[str, ...] = ()
+    diagnose: Callable[[tuple, list, list], str | None] | None = None
 
 
 @dataclass(frozen=True)

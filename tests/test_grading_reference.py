@@ -195,3 +195,78 @@ def test_lstm_backward_central_differences(args):
 
     for value, grad in zip(inputs, grads):  # x, h_prev, c_prev, W, b in the forward's order
         assert_gradient(grad, objective, value)
+
+
+def softmax_attention(q, k, v, causal):
+    """Attention written out in one batched expression, as in "Attention Is All You Need"."""
+    scores = np.einsum("nid,njd->nij", q, k) / np.sqrt(q.shape[2])
+    if causal:
+        scores = np.where(np.tril(np.ones(scores.shape[1:], bool)), scores, -np.inf)
+    weights = np.exp(scores - scores.max(axis=2, keepdims=True))
+    return (weights / weights.sum(axis=2, keepdims=True)) @ v
+
+
+@pytest.mark.parametrize("args", cases("attention_forward"))
+def test_attention_forward_matches_the_batched_formula(args):
+    q, k, v, causal = args
+    with np.errstate(over="raise"):  # the cases with scores in the thousands must not overflow
+        out = ref.attention_forward(q, k, v, causal)
+    np.testing.assert_allclose(out, softmax_attention(q, k, v, causal), rtol=1e-12, atol=1e-12)
+
+
+def test_attention_cases_include_scores_that_overflow_exp():
+    largest = max(np.abs(np.einsum("nid,njd->nij", q, k) / np.sqrt(q.shape[2])).max()
+                  for q, k, _, _ in cases("attention_forward"))
+    assert largest > 710
+
+
+def test_attention_by_hand():
+    # q . k0 = 2 and q . k1 = 0 with d = 4, so the scores are 2 / sqrt(4) = 1 and 0, and the weights
+    # e / (e + 1) and 1 / (e + 1); under the causal mask the first query sees key 0 alone.
+    q = np.array([[[1.0, 1.0, 0.0, 0.0]] * 2])
+    k = np.array([[[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]]])
+    v = np.array([[[10.0, 0.0, 0.0, 0.0], [0.0, 20.0, 0.0, 0.0]]])
+    w0 = np.e / (np.e + 1)
+    out = ref.attention_forward(q, k, v, causal=False)
+    np.testing.assert_allclose(out[0], [[10 * w0, 20 * (1 - w0), 0, 0]] * 2, rtol=1e-14)
+    causal = ref.attention_forward(q, k, v, causal=True)
+    np.testing.assert_allclose(causal[0], [[10, 0, 0, 0], [10 * w0, 20 * (1 - w0), 0, 0]], rtol=1e-14)
+
+
+@pytest.mark.parametrize("args", cases("attention_backward"))
+def test_attention_backward_central_differences(args):
+    dout, q, k, v, causal = args
+    grads = ref.attention_backward(dout, q, k, v, causal)
+    # the objective sums up to 90 terms of size ~1, so the differences carry ~1e-9 of rounding,
+    # against gradient entries as small as 1e-4: a relative 1e-5 is what the oracle can resolve
+    for value, grad in zip((q, k, v), grads):
+        assert_gradient(grad, lambda: np.sum(ref.attention_forward(q, k, v, causal) * dout), value, tolerance=1e-5)
+
+
+def test_causal_attention_cannot_see_the_future():
+    rng = np.random.default_rng(5)
+    q, k, v = (rng.normal(size=(2, 6, 3)) for _ in range(3))
+    later = k.copy(), v.copy()
+    later[0][:, 4:] += 1.0
+    later[1][:, 4:] -= 2.0
+    np.testing.assert_array_equal(ref.attention_forward(q, k, v, True)[:, :4],
+                                  ref.attention_forward(q, *later, True)[:, :4])
+    # the first query sees only the first key, with weight 1 whatever q is: no gradient reaches it
+    dq = ref.attention_backward(rng.normal(size=v.shape), q, k, v, True)[0]
+    assert not dq[:, 0].any() and dq[:, 1:].all()
+
+
+@pytest.mark.parametrize("args", cases("sinusoidal_positions"))
+def test_sinusoidal_positions_formula(args):
+    T, D = args
+    t = np.arange(T)[:, None]
+    frequencies = 1.0 / 10000 ** (np.arange(0, D, 2) / D)
+    expected = np.zeros((T, D))
+    expected[:, 0::2] = np.sin(t * frequencies)
+    expected[:, 1::2] = np.cos(t * frequencies)[:, : D // 2]
+    np.testing.assert_allclose(ref.sinusoidal_positions(T, D), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_sinusoidal_positions_first_rows():
+    table = ref.sinusoidal_positions(2, 4)
+    np.testing.assert_allclose(table, [[0, 1, 0, 1], [np.sin(1), np.cos(1), np.sin(0.01), np.cos(0.01)]], rtol=1e-15)

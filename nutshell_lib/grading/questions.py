@@ -229,6 +229,28 @@ def _lstm_backward_case(rng):
     return (rng.normal(size=(n, h)), rng.normal(size=(n, h)), *inputs)
 
 
+# 11 ----------------------------------------------------------------------------------------
+
+def _attention_inputs(rng, spread=1.0):
+    n, t, d = _size(rng, 1, 3), _size(rng, 1, 6), _size(rng, 1, 5)
+    q, k, v = (rng.normal(scale=spread, size=(n, t, d)) for _ in range(3))
+    return q, k, v, bool(rng.integers(0, 2))
+
+
+def _attention_case(rng):
+    # now and then scores in the thousands, where exp overflows unless the row maximum is subtracted
+    return _attention_inputs(rng, spread=float(rng.choice([1.0, 1.0, 40.0])))
+
+
+def _attention_backward_case(rng):
+    q, k, v, causal = _attention_inputs(rng)
+    return rng.normal(size=v.shape), q, k, v, causal
+
+
+def _positions_case(rng):
+    return _size(rng, 1, 12), _size(rng, 1, 9)
+
+
 EXERCISES = {exercise.name: exercise for exercise in (
     Exercise("01_sigmoid", (
         Question("sigmoid", 3, _logits, ref.sigmoid,
@@ -297,6 +319,20 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "c receives gradient from dc and through h: dc + dh*o*(1 - tanh(c)**2); the gate "
                  "gradients go through their nonlinearities into dz, then dW = [x, h_prev].T @ dz.",
                  gradient=True),
+    )),
+    Exercise("11_attention", (
+        Question("attention_forward", 3, _attention_case, ref.attention_forward,
+                 "scores = q @ k.transpose(0, 2, 1) / sqrt(d), shape (N, T, T); with causal, set the scores "
+                 "above the diagonal (key j > query i) to -inf; softmax over the last axis after subtracting "
+                 "each row's maximum; out = weights @ v.", outputs=("out",)),
+        Question("attention_backward", 5, _attention_backward_case, ref.attention_backward,
+                 "Recompute the weights P. dv = P^T @ dout; dP = dout @ v^T; through the softmax "
+                 "dS = P * (dP - sum(dP * P, axis=-1, keepdims=True)) (masked entries have P = 0, so they "
+                 "get no gradient); dq = dS @ k / sqrt(d), dk = dS^T @ q / sqrt(d).",
+                 gradient=True, outputs=("dq", "dk", "dv")),
+        Question("sinusoidal_positions", 2, _positions_case, ref.sinusoidal_positions,
+                 "Column 2i is sin(t / 10000**(2i / D)) and column 2i + 1 is cos of the same angle; t runs "
+                 "over 0 .. T-1; an odd D ends with a sine column.", outputs=("positions",)),
     )),
 )}
 

@@ -262,3 +262,53 @@ def lstm_cell_backward(dh, dc, x, h_prev, c_prev, W, b):
     dxh = dz @ W.T
     D = x.shape[1]
     return dxh[:, :D], dxh[:, D:], dc_total * f, xh.T @ dz, dz.sum(axis=0)
+
+
+# 11 attention --------------------------------------------------------------------------------
+# Written with a loop over the batch and the query positions, one softmax row at a time, so that
+# it shares nothing with a batched matrix-product solution.
+
+def _attention_row(q_i, k, i, causal):
+    """Softmax weights (T,) of query q_i (d,) over the keys k (T, d); under ``causal`` only keys 0..i."""
+    visible = k[: i + 1] if causal else k
+    scores = visible @ q_i / np.sqrt(q_i.shape[0])
+    weights = np.exp(scores - scores.max())
+    row = np.zeros(k.shape[0])
+    row[: len(visible)] = weights / weights.sum()
+    return row
+
+
+def attention_forward(q, k, v, causal):
+    """Scaled dot-product attention. q, k, v (N, T, d) -> out (N, T, d): out[n, i] is the average
+    of the values v[n, j] weighted by softmax_j(q[n, i] . k[n, j] / sqrt(d)), over j <= i if causal."""
+    N, T, _ = q.shape
+    out = np.zeros(v.shape)
+    for n in range(N):
+        for i in range(T):
+            out[n, i] = _attention_row(q[n, i], k[n], i, causal) @ v[n]
+    return out
+
+
+def attention_backward(dout, q, k, v, causal):
+    """Gradients (dq, dk, dv), each (N, T, d), of sum(attention_forward(q, k, v, causal) * dout)."""
+    N, T, d = q.shape
+    dq, dk, dv = np.zeros(q.shape), np.zeros(k.shape), np.zeros(v.shape)
+    for n in range(N):
+        for i in range(T):
+            p = _attention_row(q[n, i], k[n], i, causal)
+            dp = v[n] @ dout[n, i]                   # dL/dp_j = dout_i . v_j
+            dscore = p * (dp - p @ dp)               # through the softmax; zero where p is masked
+            dq[n, i] = dscore @ k[n] / np.sqrt(d)
+            dk[n] += np.outer(dscore, q[n, i]) / np.sqrt(d)
+            dv[n] += np.outer(p, dout[n, i])
+    return dq, dk, dv
+
+
+def sinusoidal_positions(T, D):
+    """(T, D) positional encodings: column 2i is sin(t / 10000^(2i/D)), column 2i + 1 its cos."""
+    table = np.zeros((T, D))
+    for t in range(T):
+        for column in range(D):
+            angle = t / 10000 ** ((column - column % 2) / D)
+            table[t, column] = np.sin(angle) if column % 2 == 0 else np.cos(angle)
+    return table

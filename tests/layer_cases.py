@@ -31,6 +31,7 @@ def cases():
     """(id, layer factory, input factory) for every layer type."""
     return [
         ("Dense", lambda: Dense(4, 3, rng=1, dtype=F64), lambda r: r.standard_normal((2, 4))),
+        ("Dense-sequence", lambda: Dense(4, 3, rng=1, dtype=F64), lambda r: r.standard_normal((2, 3, 4))),
         ("Sigmoid", Sigmoid, lambda r: 3 * r.standard_normal((3, 4))),
         ("Tanh", Tanh, lambda r: 2 * r.standard_normal((3, 4))),
         ("ReLU", ReLU, lambda r: away_from_zero(r, (3, 4))),

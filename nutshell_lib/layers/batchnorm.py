@@ -45,7 +45,7 @@ class _BatchNorm(Layer):
 
     def forward(self, x, training=True):
         """x -> y of the same shape: gamma * (x - mean) / sqrt(var + eps) + beta per feature."""
-        x = check_input(self, x, self.layout, len(self.reduce_axes) + 1, **{self.feature_axis: self.num_features})
+        x = check_input(self, x, self.layout, **{self.feature_axis: self.num_features})
         x = x.astype(self.dtype, copy=False)
         count = x.size // self.num_features
         if training:

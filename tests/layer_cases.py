@@ -6,7 +6,7 @@ ties inside a max-pool window), where a central difference is meaningless.
 import numpy as np
 
 from nutshell_lib.layers import (
-    GELU, LSTM, RNN, AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Flatten, Inception, LastTimeStep,
+    GELU, LSTM, RNN, AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Embedding, Flatten, Inception, LastTimeStep,
     LayerNorm, LeakyReLU, MaxPool2D, ReLU, Residual, Sequential, SiLU, Sigmoid, Softmax, Tanh,
 )
 
@@ -65,6 +65,7 @@ def cases():
         ("LastTimeStep", LastTimeStep, lambda r: r.standard_normal((2, 3, 4))),
         ("Sequential", lambda: Sequential([Dense(4, 5, rng=6, dtype=F64), Tanh(), Dense(5, 2, rng=7, dtype=F64)]),
          lambda r: r.standard_normal((3, 4))),
+        ("Embedding", lambda: Embedding(7, 3, rng=10, dtype=F64), lambda r: r.integers(0, 4, (3, 5))),  # repeats
         ("Residual", lambda: Residual(Sequential([Dense(4, 5, rng=8, dtype=F64), Tanh(), Dense(5, 4, rng=9, dtype=F64)])),
          lambda r: r.standard_normal((2, 3, 4))),
     ]

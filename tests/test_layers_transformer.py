@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nutshell_lib.layers import Dense, LayerNorm, Residual, Sequential, Tanh
+from nutshell_lib.layers import Dense, Embedding, LayerNorm, Residual, Sequential, Tanh
 
 
 def reference_layer_norm(x, gamma, beta, eps):
@@ -70,3 +70,55 @@ def test_residual_adds_the_body_to_its_input():
     np.testing.assert_allclose(block.backward(dy), expected_dx, rtol=1e-12)
     assert list(block.params) == ["body.0.W", "body.0.b", "body.2.W", "body.2.b"]
     assert block.params["body.2.W"] is body[2].params["W"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 3), t=st.integers(1, 6), vocabulary=st.integers(1, 5), d=st.integers(1, 4),
+       seed=st.integers(0, 2**16))
+def test_embedding_looks_up_rows_and_adds_up_repeated_ids(n, t, vocabulary, d, seed):
+    rng = np.random.default_rng(seed)
+    layer = Embedding(vocabulary, d, rng=rng, dtype=np.float64)
+    ids = rng.integers(0, vocabulary, (n, t))
+    dy = rng.standard_normal((n, t, d))
+    y = layer.forward(ids)
+    expected_dW = np.zeros((vocabulary, d))
+    for i in range(n):
+        for j in range(t):
+            np.testing.assert_array_equal(y[i, j], layer.params["W"][ids[i, j]])
+            expected_dW[ids[i, j]] += dy[i, j]
+    assert layer.backward(dy) is None
+    np.testing.assert_allclose(layer.grads["W"], expected_dW, rtol=1e-12, atol=1e-15)
+
+
+def test_embedding_initialisation_and_dtype():
+    layer = Embedding(300, 40, rng=0)
+    W = layer.params["W"]
+    assert W.shape == (300, 40) and W.dtype == np.float32
+    np.testing.assert_allclose(W.std(), 1.0, rtol=0.05)  # standard normal, as torch.nn.Embedding
+    assert layer.forward(np.array([[0, 299]], dtype=np.uint16)).dtype == np.float32
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: Embedding(10, 4).forward(np.array([[1, 10, 3, 12]])), ValueError,
+     "Embedding(10, 4): ids must be in [0, 10), got 2 outside it (values from 1 to 12, first bad one 10)"),
+    (lambda: Embedding(10, 4).forward(np.array([[-1, 2]])), ValueError,
+     "Embedding(10, 4): ids must be in [0, 10), got 1 outside it (values from -1 to 2, first bad one -1)"),
+    (lambda: Embedding(10, 4).forward(np.array([[1.0, 2.0]])), TypeError,
+     "Embedding(10, 4): ids must be an integer array, got dtype float64"),
+    (lambda: Embedding(10, 4).forward(np.array([[True]])), TypeError,
+     "Embedding(10, 4): ids must be an integer array, got dtype bool"),
+    (lambda: Embedding(10, 4).forward(np.int64(3)), ValueError, "Embedding(10, 4): expected ids (N, T), got shape ()"),
+    (lambda: Embedding(0, 4), ValueError, "Embedding(0, 4): num_embeddings must be a positive int, got 0"),
+    (lambda: Embedding(10, 2.0), ValueError, "Embedding(10, 2.0): embedding_dim must be a positive int, got 2.0"),
+])
+def test_embedding_rejects_bad_ids_and_arguments(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+def test_embedding_backward_checks_dy():
+    layer = Embedding(5, 3)
+    layer.forward(np.zeros((2, 4), dtype=int))
+    with pytest.raises(ValueError, match=re.escape("Embedding(5, 3): backward expected dy of the output's shape "
+                                                   "(2, 4, 3), got (2, 4)")):
+        layer.backward(np.zeros((2, 4)))

@@ -12,6 +12,7 @@ from .composite import Composite
 from .conv import Conv2D
 from .dense import Dense
 from .dropout import Dropout
+from .embedding import Embedding
 from .flatten import Flatten
 from .inception import Inception
 from .last_step import LastTimeStep
@@ -27,6 +28,6 @@ __all__ = [
     "Layer", "Composite", "Sequential", "Residual",
     "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax",
-    "Inception", "RNN", "LSTM", "LastTimeStep",
+    "Inception", "RNN", "LSTM", "LastTimeStep", "Embedding",
     "save", "load_into",
 ]

@@ -7,7 +7,8 @@ import numpy as np
 
 from nutshell_lib.layers import (
     GELU, LSTM, RNN, AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Embedding, Flatten, Inception, LastTimeStep,
-    LayerNorm, LeakyReLU, MaxPool2D, ReLU, Residual, Sequential, SiLU, Sigmoid, Softmax, Tanh,
+    LayerNorm, LearnedPositions, LeakyReLU, MaxPool2D, ReLU, Residual, Sequential, SiLU, Sigmoid,
+    SinusoidalPositions, Softmax, Tanh,
 )
 
 F64 = np.float64
@@ -66,6 +67,8 @@ def cases():
         ("Sequential", lambda: Sequential([Dense(4, 5, rng=6, dtype=F64), Tanh(), Dense(5, 2, rng=7, dtype=F64)]),
          lambda r: r.standard_normal((3, 4))),
         ("Embedding", lambda: Embedding(7, 3, rng=10, dtype=F64), lambda r: r.integers(0, 4, (3, 5))),  # repeats
+        ("SinusoidalPositions", lambda: SinusoidalPositions(4), lambda r: r.standard_normal((2, 3, 4))),
+        ("LearnedPositions", lambda: LearnedPositions(6, 4, rng=11, dtype=F64), lambda r: r.standard_normal((2, 3, 4))),
         ("Residual", lambda: Residual(Sequential([Dense(4, 5, rng=8, dtype=F64), Tanh(), Dense(5, 4, rng=9, dtype=F64)])),
          lambda r: r.standard_normal((2, 3, 4))),
     ]

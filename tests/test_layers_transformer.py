@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nutshell_lib.layers import Dense, Embedding, LayerNorm, Residual, Sequential, Tanh
+from nutshell_lib.layers import (
+    Dense, Embedding, LayerNorm, LearnedPositions, Residual, Sequential, SinusoidalPositions, Tanh, sinusoidal_positions,
+)
 
 
 def reference_layer_norm(x, gamma, beta, eps):
@@ -122,3 +124,52 @@ def test_embedding_backward_checks_dy():
     with pytest.raises(ValueError, match=re.escape("Embedding(5, 3): backward expected dy of the output's shape "
                                                    "(2, 4, 3), got (2, 4)")):
         layer.backward(np.zeros((2, 4)))
+
+
+@pytest.mark.parametrize("T, D", [(1, 1), (5, 4), (7, 5), (50, 16)])
+def test_sinusoidal_positions_match_the_formula(T, D):
+    table = sinusoidal_positions(T, D, dtype=np.float64)
+    assert table.shape == (T, D)
+    for t in range(T):
+        for j in range(D):
+            angle = t / 10000 ** ((j - j % 2) / D)
+            assert table[t, j] == pytest.approx(np.sin(angle) if j % 2 == 0 else np.cos(angle), abs=1e-12)
+    assert sinusoidal_positions(T, D).dtype == np.float32
+
+
+def test_sinusoidal_layer_adds_the_table():
+    x = np.random.default_rng(0).standard_normal((2, 6, 4))
+    layer = SinusoidalPositions(4)
+    np.testing.assert_allclose(layer.forward(x), x + sinusoidal_positions(6, 4, np.float64), rtol=1e-12)
+    assert layer.forward(x.astype(np.float32)).dtype == np.float32
+    assert layer.params == {}
+
+
+def test_learned_positions_add_a_row_per_step_and_sum_its_gradient_over_the_batch():
+    rng = np.random.default_rng(1)
+    layer = LearnedPositions(8, 3, rng=2, dtype=np.float64)
+    P = layer.params["P"]
+    np.testing.assert_allclose(P.std(), 0.02, rtol=0.5)
+    x, dy = rng.standard_normal((4, 5, 3)), rng.standard_normal((4, 5, 3))
+    y = layer.forward(x)
+    expected_dP = np.zeros_like(P)
+    for n in range(4):
+        for t in range(5):
+            np.testing.assert_array_equal(y[n, t], x[n, t] + P[t])
+            expected_dP[t] += dy[n, t]
+    np.testing.assert_array_equal(layer.backward(dy), dy)
+    np.testing.assert_allclose(layer.grads["P"], expected_dP, rtol=1e-12)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: LearnedPositions(4, 3).forward(np.zeros((1, 5, 3))),
+     "LearnedPositions(4, 3): the sequence has T = 5 steps, more than max_len = 4"),
+    (lambda: LearnedPositions(4, 3).forward(np.zeros((1, 2, 2))),
+     "LearnedPositions(4, 3): expected input (N, T, 3), got (1, 2, 2)"),
+    (lambda: SinusoidalPositions(4).forward(np.zeros((2, 4))), "SinusoidalPositions(4): expected input (N, T, 4), got (2, 4)"),
+    (lambda: sinusoidal_positions(0, 4), "sinusoidal_positions: T must be a positive int, got 0"),
+    (lambda: LearnedPositions(0, 3), "LearnedPositions(0, 3): max_len must be a positive int, got 0"),
+])
+def test_positions_reject_bad_shapes_and_arguments(call, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call()

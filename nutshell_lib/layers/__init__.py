@@ -19,6 +19,7 @@ from .last_step import LastTimeStep
 from .layernorm import LayerNorm
 from .lstm import LSTM
 from .pool import AvgPool2D, MaxPool2D
+from .positions import LearnedPositions, SinusoidalPositions, sinusoidal_positions
 from .residual import Residual
 from .rnn import RNN
 from .sequential import Sequential
@@ -29,5 +30,6 @@ __all__ = [
     "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax",
     "Inception", "RNN", "LSTM", "LastTimeStep", "Embedding",
+    "SinusoidalPositions", "LearnedPositions", "sinusoidal_positions",
     "save", "load_into",
 ]

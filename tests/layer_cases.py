@@ -7,7 +7,7 @@ import numpy as np
 
 from nutshell_lib.layers import (
     GELU, LSTM, RNN, AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Embedding, Flatten, Inception, LastTimeStep,
-    LayerNorm, LearnedPositions, LeakyReLU, MaxPool2D, ReLU, Residual, Sequential, SiLU, Sigmoid,
+    LayerNorm, LearnedPositions, LeakyReLU, MaxPool2D, MultiHeadAttention, ReLU, Residual, Sequential, SiLU, Sigmoid,
     SinusoidalPositions, Softmax, Tanh,
 )
 
@@ -28,12 +28,13 @@ def distinct(rng, shape):
     return (rng.permutation(np.arange(size, dtype=F64)) * (2.0 / size) - 1.0).reshape(shape)
 
 
-def randomized(layer, seed=0):
+def randomized(layer, seed=0, std=1.0):
     """The layer with every parameter redrawn from a normal distribution, so that no scale is 1 and
-    no shift 0 (the initial values would hide a gradient that forgets gamma, or a missing bias)."""
+    no shift 0 (the initial values would hide a gradient that forgets gamma, or a missing bias).
+    A smaller ``std`` keeps the loss, and so the central differences' rounding error, small."""
     rng = np.random.default_rng(seed)
     for array in layer.params.values():
-        array[...] = rng.standard_normal(array.shape)
+        array[...] = std * rng.standard_normal(array.shape)
     return layer
 
 
@@ -69,6 +70,10 @@ def cases():
         ("Embedding", lambda: Embedding(7, 3, rng=10, dtype=F64), lambda r: r.integers(0, 4, (3, 5))),  # repeats
         ("SinusoidalPositions", lambda: SinusoidalPositions(4), lambda r: r.standard_normal((2, 3, 4))),
         ("LearnedPositions", lambda: LearnedPositions(6, 4, rng=11, dtype=F64), lambda r: r.standard_normal((2, 3, 4))),
+        ("MultiHeadAttention", lambda: randomized(MultiHeadAttention(6, 2, rng=12, dtype=F64), seed=1, std=0.5),
+         lambda r: r.standard_normal((2, 4, 6))),
+        ("MultiHeadAttention-causal", lambda: randomized(MultiHeadAttention(6, 3, causal=True, dtype=F64), seed=2, std=0.5),
+         lambda r: r.standard_normal((2, 5, 6))),
         ("Residual", lambda: Residual(Sequential([Dense(4, 5, rng=8, dtype=F64), Tanh(), Dense(5, 4, rng=9, dtype=F64)])),
          lambda r: r.standard_normal((2, 3, 4))),
     ]

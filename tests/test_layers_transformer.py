@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nutshell_lib.layers import (
-    Dense, Embedding, LayerNorm, LearnedPositions, Residual, Sequential, SinusoidalPositions, Tanh, sinusoidal_positions,
+    Dense, Embedding, LayerNorm, LearnedPositions, MultiHeadAttention, Residual, Sequential, SinusoidalPositions, Tanh,
+    sinusoidal_positions,
 )
 
 
@@ -173,3 +174,89 @@ def test_learned_positions_add_a_row_per_step_and_sum_its_gradient_over_the_batc
 def test_positions_reject_bad_shapes_and_arguments(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         call()
+
+
+def reference_attention(x, p, num_heads, causal):
+    """Self-attention one example, one head and one query step at a time, softmax written out."""
+    N, T, D = x.shape
+    d = D // num_heads
+    y, weights = np.zeros((N, T, D)), np.zeros((N, num_heads, T, T))
+    for n in range(N):
+        q, k, v = (x[n] @ p[f"W_{r}"] + p[f"b_{r}"] for r in "qkv")
+        heads = []
+        for h in range(num_heads):
+            columns = slice(h * d, (h + 1) * d)
+            out = np.zeros((T, d))
+            for i in range(T):
+                visible = range(i + 1) if causal else range(T)
+                scores = np.array([q[i, columns] @ k[j, columns] / np.sqrt(d) for j in visible])
+                e = np.exp(scores - scores.max())
+                for j, w in zip(visible, e / e.sum()):
+                    weights[n, h, i, j] = w
+                    out[i] += w * v[j, columns]
+            heads.append(out)
+        y[n] = np.concatenate(heads, axis=1) @ p["W_o"] + p["b_o"]
+    return y, weights
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 2), t=st.integers(1, 5), heads=st.integers(1, 3), d=st.integers(1, 3),
+       causal=st.booleans(), seed=st.integers(0, 2**16))
+def test_attention_matches_per_head_loops(n, t, heads, d, causal, seed):
+    rng = np.random.default_rng(seed)
+    layer = MultiHeadAttention(heads * d, heads, causal=causal, rng=rng, dtype=np.float64)
+    for array in layer.params.values():
+        array[...] = rng.standard_normal(array.shape)
+    x = rng.standard_normal((n, t, heads * d))
+    expected, expected_weights = reference_attention(x, layer.params, heads, causal)
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-10, atol=1e-10)
+    assert layer.attention_weights.shape == (n, heads, t, t)
+    np.testing.assert_allclose(layer.attention_weights, expected_weights, rtol=1e-10, atol=1e-12)
+
+
+def test_causal_attention_ignores_the_future():
+    rng = np.random.default_rng(0)
+    layer = MultiHeadAttention(8, 2, causal=True, rng=1, dtype=np.float64)
+    x = rng.standard_normal((2, 6, 8))
+    changed = x.copy()
+    changed[:, 4:] += 10 * rng.standard_normal((2, 2, 8))
+    np.testing.assert_allclose(layer.forward(changed)[:, :4], layer.forward(x)[:, :4], rtol=1e-12)
+    weights = layer.attention_weights
+    np.testing.assert_array_equal(weights[..., np.triu_indices(6, 1)[0], np.triu_indices(6, 1)[1]], 0)
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-12)
+    open_layer = MultiHeadAttention(8, 2, rng=1, dtype=np.float64)
+    assert not np.allclose(open_layer.forward(changed)[:, :4], open_layer.forward(x)[:, :4])
+
+
+def test_attention_is_stable_for_huge_scores_and_float32_by_default():
+    layer = MultiHeadAttention(4, 1, rng=0)
+    layer.params["W_q"][...] = 1e3 * np.eye(4)
+    layer.params["W_k"][...] = 1e3 * np.eye(4)
+    with np.errstate(over="raise", invalid="raise"):
+        y = layer.forward(np.random.default_rng(0).standard_normal((1, 5, 4)))
+    assert y.dtype == np.float32 and np.isfinite(y).all()
+    np.testing.assert_allclose(layer.attention_weights.sum(axis=-1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: MultiHeadAttention(10, 3), ValueError,
+     "MultiHeadAttention(10, 3): embed_dim must be divisible by num_heads, got 10 and 3"),
+    (lambda: MultiHeadAttention(8, 0), ValueError, "MultiHeadAttention(8, 0): num_heads must be a positive int, got 0"),
+    (lambda: MultiHeadAttention(8, 2, causal="yes"), TypeError,
+     "MultiHeadAttention(8, 2): causal must be True or False, got 'yes'"),
+    (lambda: MultiHeadAttention(8, 2).forward(np.zeros((2, 8))), ValueError,
+     "MultiHeadAttention(8, 2): expected input (N, T, 8), got (2, 8)"),
+    (lambda: MultiHeadAttention(8, 2, causal=True).forward(np.zeros((2, 3, 4))), ValueError,
+     "MultiHeadAttention(8, 2, causal=True): expected input (N, T, 8), got (2, 3, 4)"),
+])
+def test_attention_rejects_bad_arguments(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+def test_attention_float32_backward_stays_float32():
+    layer = MultiHeadAttention(4, 2, causal=True, rng=0)
+    y = layer.forward(np.ones((2, 3, 4), np.float32))
+    dx = layer.backward(np.ones_like(y))
+    assert y.dtype == dx.dtype == np.float32
+    assert all(grad.dtype == np.float32 for grad in layer.grads.values())

@@ -6,6 +6,7 @@ default; float64 for gradient checks). Save and load models with ``save(model, p
 ``load_into(model, path)`` (.npz files).
 """
 from .activations import GELU, LeakyReLU, ReLU, SiLU, Sigmoid, Softmax, Tanh
+from .attention import MultiHeadAttention
 from .base import Layer
 from .batchnorm import BatchNorm1D, BatchNorm2D
 from .composite import Composite
@@ -30,6 +31,6 @@ __all__ = [
     "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax",
     "Inception", "RNN", "LSTM", "LastTimeStep", "Embedding",
-    "SinusoidalPositions", "LearnedPositions", "sinusoidal_positions",
+    "SinusoidalPositions", "LearnedPositions", "sinusoidal_positions", "MultiHeadAttention",
     "save", "load_into",
 ]

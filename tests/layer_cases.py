@@ -8,7 +8,7 @@ import numpy as np
 from nutshell_lib.layers import (
     GELU, LSTM, RNN, AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Embedding, Flatten, Inception, LastTimeStep,
     LayerNorm, LearnedPositions, LeakyReLU, MaxPool2D, MultiHeadAttention, ReLU, Residual, Sequential, SiLU, Sigmoid,
-    SinusoidalPositions, Softmax, Tanh,
+    SinusoidalPositions, Softmax, Tanh, TransformerBlock,
 )
 
 F64 = np.float64
@@ -74,6 +74,8 @@ def cases():
          lambda r: r.standard_normal((2, 4, 6))),
         ("MultiHeadAttention-causal", lambda: randomized(MultiHeadAttention(6, 3, causal=True, dtype=F64), seed=2, std=0.5),
          lambda r: r.standard_normal((2, 5, 6))),
+        ("TransformerBlock", lambda: randomized(TransformerBlock(4, 2, 6, causal=True, rng=13, dtype=F64), seed=3, std=0.5),
+         lambda r: r.standard_normal((2, 3, 4))),
         ("Residual", lambda: Residual(Sequential([Dense(4, 5, rng=8, dtype=F64), Tanh(), Dense(5, 4, rng=9, dtype=F64)])),
          lambda r: r.standard_normal((2, 3, 4))),
     ]

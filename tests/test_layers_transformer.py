@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import norm
 
 from nutshell_lib.layers import (
     Dense, Embedding, LayerNorm, LearnedPositions, MultiHeadAttention, Residual, Sequential, SinusoidalPositions, Tanh,
-    sinusoidal_positions,
+    TransformerBlock, sinusoidal_positions,
 )
 
 
@@ -260,3 +261,34 @@ def test_attention_float32_backward_stays_float32():
     dx = layer.backward(np.ones_like(y))
     assert y.dtype == dx.dtype == np.float32
     assert all(grad.dtype == np.float32 for grad in layer.grads.values())
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_transformer_block_is_the_pre_norm_equations(causal):
+    rng = np.random.default_rng(4)
+    block = TransformerBlock(6, 3, 10, causal=causal, rng=5, dtype=np.float64)
+    for array in block.params.values():
+        array[...] = 0.5 * rng.standard_normal(array.shape)
+    p = block.params
+    x = rng.standard_normal((2, 5, 6))
+    attention = {key: p[f"attention.body.1.{key}"] for key in ("W_q", "W_k", "W_v", "W_o", "b_q", "b_k", "b_v", "b_o")}
+    normed = reference_layer_norm(x, p["attention.body.0.gamma"], p["attention.body.0.beta"], 1e-5)
+    h = x + reference_attention(normed, attention, 3, causal)[0]
+    normed = reference_layer_norm(h, p["mlp.body.0.gamma"], p["mlp.body.0.beta"], 1e-5)
+    hidden = normed @ p["mlp.body.1.W"] + p["mlp.body.1.b"]
+    expected = h + (hidden * norm.cdf(hidden)) @ p["mlp.body.3.W"] + p["mlp.body.3.b"]
+    np.testing.assert_allclose(block.forward(x), expected, rtol=1e-10, atol=1e-10)
+    assert block.attention_weights.shape == (2, 3, 5, 5)
+    assert p["mlp.body.1.W"].shape == (6, 10) and p["mlp.body.3.W"].shape == (10, 6)
+    assert len(p) == 2 + 8 + 2 + 4
+
+
+def test_transformer_block_rejects_bad_arguments():
+    with pytest.raises(ValueError, match=re.escape("TransformerBlock(10, 3, hidden=8): MultiHeadAttention(10, 3): "
+                                                   "embed_dim must be divisible by num_heads, got 10 and 3")):
+        TransformerBlock(10, 3, 8)
+    with pytest.raises(ValueError, match=re.escape("TransformerBlock(8, 2, hidden=0): hidden must be a positive int")):
+        TransformerBlock(8, 2, 0)
+    with pytest.raises(ValueError, match=re.escape("TransformerBlock layer attention: Sequential layer 0: LayerNorm(8): "
+                                                   "expected input (N, ..., 8), got (1, 3, 4)")):
+        TransformerBlock(8, 2, 16).forward(np.zeros((1, 3, 4)))

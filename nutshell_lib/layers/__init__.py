@@ -25,6 +25,7 @@ from .residual import Residual
 from .rnn import RNN
 from .sequential import Sequential
 from .serialization import load_into, save
+from .transformer import TransformerBlock
 
 __all__ = [
     "Layer", "Composite", "Sequential", "Residual",
@@ -32,5 +33,6 @@ __all__ = [
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax",
     "Inception", "RNN", "LSTM", "LastTimeStep", "Embedding",
     "SinusoidalPositions", "LearnedPositions", "sinusoidal_positions", "MultiHeadAttention",
+    "TransformerBlock",
     "save", "load_into",
 ]

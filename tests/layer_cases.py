@@ -6,7 +6,7 @@ ties inside a max-pool window), where a central difference is meaningless.
 import numpy as np
 
 from nutshell_lib.layers import (
-    GELU, LSTM, RNN, AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Embedding, Flatten, Inception, LastTimeStep,
+    GELU, GRU, LSTM, RNN, AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Embedding, Flatten, Inception, LastTimeStep,
     LayerNorm, LearnedPositions, LeakyReLU, MaxPool2D, MultiHeadAttention, ReLU, Residual, Sequential, SiLU, Sigmoid,
     SinusoidalPositions, Softmax, Tanh, TransformerBlock,
 )
@@ -64,6 +64,10 @@ def cases():
          lambda r: distinct(r, (2, 3, 4, 4))),
         ("RNN", lambda: RNN(3, 4, rng=4, dtype=F64), lambda r: r.standard_normal((2, 5, 3))),
         ("LSTM", lambda: LSTM(3, 4, rng=5, dtype=F64), lambda r: r.standard_normal((2, 6, 3))),
+        ("GRU", lambda: randomized(GRU(3, 4, dtype=F64), seed=4, std=0.5), lambda r: r.standard_normal((2, 5, 3))),
+        ("GRU-LastTimeStep-Dense", lambda: Sequential([GRU(3, 4, rng=14, dtype=F64), LastTimeStep(),
+                                                       Dense(4, 2, rng=15, dtype=F64)]),
+         lambda r: r.standard_normal((2, 4, 3))),
         ("LastTimeStep", LastTimeStep, lambda r: r.standard_normal((2, 3, 4))),
         ("Sequential", lambda: Sequential([Dense(4, 5, rng=6, dtype=F64), Tanh(), Dense(5, 2, rng=7, dtype=F64)]),
          lambda r: r.standard_normal((3, 4))),

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from layer_cases import F64, away_from_zero, cases, distinct
 from nutshell_lib.gradcheck import gradcheck
-from nutshell_lib.layers import LSTM, RNN, AvgPool2D, Conv2D, Dense, Dropout, MaxPool2D
+from nutshell_lib.layers import GRU, LSTM, RNN, AvgPool2D, Conv2D, Dense, Dropout, MaxPool2D
 
 CASES = cases()
 
@@ -47,6 +47,7 @@ def test_dropout_gradient_with_a_fixed_mask():
 @pytest.mark.parametrize("make_layer, extra", [
     (lambda: RNN(2, 3, rng=0, dtype=F64), ("h0",)),
     (lambda: LSTM(2, 3, rng=0, dtype=F64), ("h0", "c0")),
+    (lambda: GRU(2, 3, rng=0, dtype=F64), ("h0",)),
 ])
 def test_recurrent_initial_state_gradients(make_layer, extra):
     rng = np.random.default_rng(3)

@@ -15,6 +15,7 @@ from .dense import Dense
 from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten
+from .gru import GRU
 from .inception import Inception
 from .last_step import LastTimeStep
 from .layernorm import LayerNorm
@@ -31,7 +32,7 @@ __all__ = [
     "Layer", "Composite", "Sequential", "Residual",
     "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax",
-    "Inception", "RNN", "LSTM", "LastTimeStep", "Embedding",
+    "Inception", "RNN", "LSTM", "GRU", "LastTimeStep", "Embedding",
     "SinusoidalPositions", "LearnedPositions", "sinusoidal_positions", "MultiHeadAttention",
     "TransformerBlock",
     "save", "load_into",

@@ -10,7 +10,7 @@ from scipy.stats import norm
 
 from nutshell_lib.layers import (
     Dense, Embedding, LayerNorm, LearnedPositions, MultiHeadAttention, Residual, Sequential, SinusoidalPositions, Tanh,
-    TransformerBlock, sinusoidal_positions,
+    TransformerBlock, load_into, save, sinusoidal_positions,
 )
 
 
@@ -292,3 +292,20 @@ def test_transformer_block_rejects_bad_arguments():
     with pytest.raises(ValueError, match=re.escape("TransformerBlock layer attention: Sequential layer 0: LayerNorm(8): "
                                                    "expected input (N, ..., 8), got (1, 3, 4)")):
         TransformerBlock(8, 2, 16).forward(np.zeros((1, 3, 4)))
+
+
+def test_transformer_block_saves_and_loads_under_its_dotted_names(tmp_path):
+    x = np.random.default_rng(0).standard_normal((2, 4, 8)).astype(np.float32)
+    trained, fresh = TransformerBlock(8, 2, 16, rng=1), TransformerBlock(8, 2, 16, rng=2)
+    save(trained, tmp_path / "block.npz")
+    load_into(fresh, tmp_path / "block.npz")
+    np.testing.assert_array_equal(fresh.forward(x), trained.forward(x))
+
+
+def test_sequential_with_named_parts():
+    model = Sequential({"encoder": Dense(4, 8, rng=0), "head": Dense(8, 2, rng=1)})
+    assert list(model.params) == ["encoder.W", "encoder.b", "head.W", "head.b"]
+    assert model[1] is model.children["head"]
+    model.forward(np.ones((3, 4)))
+    with pytest.raises(ValueError, match=re.escape("Sequential layer head: Dense(8 -> 2): backward expected dy")):
+        model.backward(np.ones((3, 3)))

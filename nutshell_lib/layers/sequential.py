@@ -25,7 +25,8 @@ class Sequential(Composite):
     parts are fixed when it is built); ``model[i]`` a layer.
 
     The layers are named by their index ("0.W"); a dict name -> layer instead names them itself,
-    in its order: ``Sequential({"attention": ..., "mlp": ...})`` has arrays "attention.W_q", ...
+    in its order: ``Sequential({"encoder": Dense(4, 8), "head": Dense(8, 2)})`` has arrays
+    "encoder.W", ..., "head.b".
     """
 
     def __init__(self, layers):

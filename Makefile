@@ -27,9 +27,12 @@ $(UI_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --editable ".[test,ui]"
 	touch $(UI_STAMP)
 
+# The file browser's root is the repository (notebooks/, exercises/, solutions/ all reachable); the
+# start notebook opens, and the URL printed with its token leads to it, also with ARGS=--no-browser.
 lab: $(STAMP)
 	$(BIN)/nutshell warm
-	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(ARGS) $(START)
+	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.default_url=/lab/tree/$(START) $(ARGS)
 
 test: test-unit test-cudasim test-notebooks
 

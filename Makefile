@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 UI_STAMP := $(VENV)/.installed-ui
+HUB_STAMP := $(VENV)/.installed-hub
 PORT   ?= 8888
 START  ?= notebooks/00_learning.ipynb
 ARGS   ?=
@@ -11,7 +12,7 @@ ARGS   ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 export PYTHONHASHSEED := 0
 
-.PHONY: install lab test test-unit test-cudasim test-notebooks test-ui site bench doctor clean
+.PHONY: install lab test test-unit test-cudasim test-notebooks test-ui test-hub site bench doctor clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=/path/to/python3.11 ...")'
@@ -54,6 +55,19 @@ test-ui: $(UI_STAMP)
 	$(BIN)/nutshell warm
 	$(BIN)/python -m pytest ui_tests $(UI_ARGS)
 
+# JupyterHub and its proxy (configurable-http-proxy, from npm, into .hub/).
+$(HUB_STAMP): $(STAMP)
+	@command -v npm >/dev/null || { echo "make test-hub needs npm (Node.js): apt-get install npm"; exit 1; }
+	$(BIN)/python -m pip install --quiet --editable ".[test,hub]"
+	npm install --prefix .hub --no-audit --no-fund --silent configurable-http-proxy@4.6.3
+	touch $(HUB_STAMP)
+
+# A workshop on a real JupyterHub: LEARNERS simulated learners (default 8) at once on a shared,
+# read-only install of the kit. The last line sums up cells, errors, compiles and the slowest times.
+LEARNERS ?= 8
+test-hub: $(HUB_STAMP)
+	$(BIN)/python -m hub_tests.run --learners $(LEARNERS)
+
 # The course as static HTML in site/ (stored outputs; links between notebooks work), for reading without Jupyter.
 # SITE_ARGS=--execute runs every notebook first (for notebooks committed without outputs).
 SITE_DIRS ?= notebooks exercises
@@ -68,5 +82,5 @@ doctor: $(STAMP)
 	$(BIN)/nutshell doctor
 
 clean:
-	rm -rf $(VENV) build *.egg-info site ui-screenshots
+	rm -rf $(VENV) .hub build *.egg-info site ui-screenshots
 	find . -name __pycache__ -prune -exec rm -rf {} +

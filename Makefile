@@ -12,20 +12,20 @@ ARGS   ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 export PYTHONHASHSEED := 0
 
-.PHONY: install lab test test-unit test-cudasim test-notebooks test-ui test-hub site bench doctor clean
+.PHONY: install lab test test-unit test-cudasim test-notebooks test-ui test-hub site bench constraints doctor clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=/path/to/python3.11 ...")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable ".[test]"
+	$(BIN)/python -m pip install --quiet --editable ".[course,test]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
 # The browser test's extra (Playwright for Python). It drives Debian's chromium; it never downloads a browser.
 $(UI_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --editable ".[test,ui]"
+	$(BIN)/python -m pip install --quiet --editable ".[course,test,ui]"
 	touch $(UI_STAMP)
 
 # The file browser's root is the repository (notebooks/, exercises/, solutions/ all reachable); the
@@ -58,7 +58,7 @@ test-ui: $(UI_STAMP)
 # JupyterHub and its proxy (configurable-http-proxy, from npm, into .hub/).
 $(HUB_STAMP): $(STAMP)
 	@command -v npm >/dev/null || { echo "make test-hub needs npm (Node.js): apt-get install npm"; exit 1; }
-	$(BIN)/python -m pip install --quiet --editable ".[test,hub]"
+	$(BIN)/python -m pip install --quiet --editable ".[course,test,hub]"
 	npm install --prefix .hub --no-audit --no-fund --silent configurable-http-proxy@4.6.3
 	touch $(HUB_STAMP)
 
@@ -77,6 +77,12 @@ site: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# The exact versions `make test` passed with, for workshops that want a known-good set:
+# pip install -c tools/constraints.txt -e ".[course,test]". Regenerate after a green CI run.
+constraints: $(STAMP)
+	{ echo "# Versions make test passed with ($$($(BIN)/python -c 'import platform; print("Python", platform.python_version(), platform.system(), platform.machine())')). make constraints writes this file."; \
+	  $(BIN)/python -m pip freeze --exclude-editable --all | grep -v '^\(pip\|setuptools\|wheel\)=='; } > tools/constraints.txt
 
 doctor: $(STAMP)
 	$(BIN)/nutshell doctor

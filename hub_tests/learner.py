@@ -4,7 +4,8 @@ notebook's cells, in order, in a kernel of their server over the kernel websocke
 does when a learner picks Run All).
 
 Around each notebook's cells the kernel also runs two cells of the harness: one that counts Numba
-compilations from the start, and one that reports what the kernel saw (compiled kernels, threads,
+compilations from the start, and one that reports what the kernel saw (the kit's kernels compiled,
+apart from functions a notebook defines and compiles itself, as 04 does; threads,
 where the kit was imported from, its CPU time and the peak memory of the kernel and the server).
 """
 from __future__ import annotations
@@ -26,10 +27,12 @@ COUNT_COMPILES = """\
 from numba.core import event as _harness_event
 
 class _HarnessCompiles(_harness_event.Listener):
-    names = []
+    kit, other = [], []  # the kit's kernels; the notebook's own (and Numba's helpers for them)
 
     def on_start(self, event):
-        self.names.append(event.data["dispatcher"].py_func.__qualname__)
+        function = event.data["dispatcher"].py_func
+        from_kit = (function.__module__ or "").startswith("nutshell_lib")
+        (self.kit if from_kit else self.other).append(function.__qualname__)
 
     def on_end(self, event):
         pass
@@ -50,7 +53,8 @@ def _harness_report():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     kit = sys.modules.get("nutshell_lib")
     print(json.dumps({
-        "compiled": _HarnessCompiles.names,
+        "compiled": _HarnessCompiles.kit,
+        "compiled_by_the_notebook": len(_HarnessCompiles.other),
         "numba_threads": numba.get_num_threads(),
         "blas_threads": max((pool["num_threads"] for pool in threadpoolctl.threadpool_info()), default=0),
         "kit": getattr(kit, "__file__", None),

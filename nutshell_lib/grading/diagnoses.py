@@ -23,7 +23,8 @@ Mistake = Callable[[tuple, Outputs, Outputs], "str | None"]
 
 def recognise(outputs: tuple[str, ...], *mistakes: Mistake) -> Callable[[tuple, list, list], str | None]:
     """A ``diagnose(args, expected, actual)`` for a question whose outputs are named ``outputs``:
-    the sentences of every mistake that matches, in the order given, or None."""
+    the sentence of the first of ``mistakes`` that matches, or None. Sentences do not depend on
+    the case, so that feedback can say each one once for all the cases it fits."""
     def diagnose(args, expected, actual):
         if not len(expected) == len(actual) == len(outputs):
             return None
@@ -31,8 +32,11 @@ def recognise(outputs: tuple[str, ...], *mistakes: Mistake) -> Callable[[tuple, 
             return None
         expected_by_name = {n: np.asarray(e, dtype=np.float64) for n, e in zip(outputs, expected)}
         actual_by_name = {n: np.asarray(a, dtype=np.float64) for n, a in zip(outputs, actual)}
-        sentences = [mistake(args, expected_by_name, actual_by_name) for mistake in mistakes]
-        return " ".join(dict.fromkeys(s for s in sentences if s)) or None
+        for mistake in mistakes:
+            sentence = mistake(args, expected_by_name, actual_by_name)
+            if sentence:
+                return sentence
+        return None
     return diagnose
 
 
@@ -65,7 +69,7 @@ def transposed(name: str, advice: str = "swap the factors of the matrix product,
     def mistake(args, expected, actual):
         e = expected[name]
         if e.ndim == 2 and matches_mistake(actual[name], e.T, e):
-            return f"{name} is the transpose of the right answer (shape {actual[name].shape}, expected {e.shape}): {advice}."
+            return f"{name} is the transpose of the right answer: {advice}."
         return None
     return mistake
 
@@ -77,9 +81,9 @@ def off_by_batch(name: str, batch_size: Callable[[tuple], int],
     def mistake(args, expected, actual):
         n, e = batch_size(args), expected[name]
         if n > 1 and matches_mistake(actual[name], e * n, e):
-            return f"{name} is N = {n} times too large: {too_large}."
+            return f"{name} is N times too large, N the batch size: {too_large}."
         if n > 1 and matches_mistake(actual[name], e / n, e):
-            return f"{name} is N = {n} times too small: {too_small}."
+            return f"{name} is N times too small, N the batch size: {too_small}."
         return None
     return mistake
 
@@ -99,8 +103,8 @@ def padding_not_cropped(name: str, padding: Callable[[tuple], int]) -> Mistake:
         if p < 1 or a.shape != e.shape[:-2] + (e.shape[-2] + 2 * p, e.shape[-1] + 2 * p):
             return None
         if close(a[..., p:-p, p:-p], e):
-            return (f"{name} still has the padding (shape {a.shape}, expected {e.shape}): crop {p} rows and "
-                    f"columns off each side at the end, {name}_pad[:, :, {p}:-{p}, {p}:-{p}].")
+            return (f"{name} still has the padding: at the end, crop `padding` rows and columns off each side, "
+                    f"{name}_pad[:, :, padding:padding + H, padding:padding + W].")
         return None
     return mistake
 

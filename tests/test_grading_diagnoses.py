@@ -125,6 +125,18 @@ def conv_backward_loops(dy, x, w, stride=1, padding=0, *, assign=False, crop=Tru
     return dx, dw, dy.sum(axis=(0, 2, 3)) if sum_db else dy.sum(axis=(2, 3))
 
 
+def conv_backward_dx_filters_summed_assigned(dy, x, w, stride=1, padding=0):
+    x_pad = pad(x, padding)
+    dx_pad = np.zeros_like(x_pad)
+    _, _, R, S = w.shape
+    for i in range(dy.shape[2]):
+        for j in range(dy.shape[3]):
+            dx_pad[:, :, i * stride:i * stride + R, j * stride:j * stride + S] = np.tensordot(dy[:, :, i, j], w, axes=1)
+    H, W = x.shape[2:]
+    _, dw, db = ref.conv2d_backward(dy, x, w, stride, padding)
+    return dx_pad[:, :, padding:padding + H, padding:padding + W], dw, db
+
+
 # 05 ----------------------------------------------------------------------------------------
 
 def avg_backward_loops(dy, x, size, stride, *, assign=False, divide=True):
@@ -195,6 +207,7 @@ PLANTED = [  # (question, the learner's wrong function, words of the sentence th
     ("conv2d_backward_naive", lambda *a: conv_backward_loops(*a, crop=False), "dx still has the padding"),
     ("conv2d_backward_naive", lambda *a: conv_backward_loops(*a, assign=True), "dx looks written with `=`"),
     ("conv2d_backward_naive", lambda *a: conv_backward_loops(*a, sum_db=False), "db sums dy over the batch"),
+    ("conv2d_backward_naive", conv_backward_dx_filters_summed_assigned, "dx looks written with `=`"),
     ("avg_pool_backward", lambda *a: avg_backward_loops(*a, assign=True), "dx looks written with `=`"),
     ("avg_pool_backward", lambda *a: avg_backward_loops(*a, divide=False), "dx is size**2 times too large"),
     ("max_pool_padded", lambda *a: max_pool_loops(*a, fill=0.0), "padding with zeros lets a 0 win"),

@@ -90,30 +90,21 @@ def mlp3_dW1_without_first_slope(X, y, W1, b1, W2, b2, W3, b3):
 
 # 04 ----------------------------------------------------------------------------------------
 
-def conv2d_backward_dx_assigned(dy, x, w, stride=1, padding=0):
+def conv2d_backward_dx_assigned(dy, x, w, stride=1, padding=0, filters_summed=False):
     """dx of conv2d_backward with ``dx_pad[n, :, window] = dy[n, k, i, j] * w[k]``: the last filter
-    and the last window reaching an input overwrite the others."""
+    and the last window reaching an input overwrite the others. With ``filters_summed`` the loop
+    over filters was vectorised first, so each window assigns its sum over k instead."""
     N, C, H, W = x.shape
     K, _, R, S = w.shape
     P, Q = dy.shape[2:]
     padded = np.zeros((N, C, H + 2 * padding, W + 2 * padding))
     for i in range(P):
         for j in range(Q):
-            padded[:, :, i * stride:i * stride + R, j * stride:j * stride + S] = \
-                dy[:, K - 1, i, j, None, None, None] * w[K - 1]
-    return padded[:, :, padding:padding + H, padding:padding + W]
-
-
-def conv2d_backward_dx_assigned_per_window(dy, x, w, stride=1, padding=0):
-    """The same mistake with the filters summed first: each window assigns its sum over k."""
-    N, C, H, W = x.shape
-    _, _, R, S = w.shape
-    P, Q = dy.shape[2:]
-    padded = np.zeros((N, C, H + 2 * padding, W + 2 * padding))
-    for i in range(P):
-        for j in range(Q):
-            padded[:, :, i * stride:i * stride + R, j * stride:j * stride + S] = \
-                np.einsum("nk,kcrs->ncrs", dy[:, :, i, j], w)
+            if filters_summed:
+                window_grad = np.einsum("nk,kcrs->ncrs", dy[:, :, i, j], w)
+            else:
+                window_grad = dy[:, K - 1, i, j, None, None, None] * w[K - 1]
+            padded[:, :, i * stride:i * stride + R, j * stride:j * stride + S] = window_grad
     return padded[:, :, padding:padding + H, padding:padding + W]
 
 

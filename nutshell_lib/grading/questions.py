@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -147,7 +148,8 @@ def _batch_size(args):
 def _conv_geometry(rng):
     n, c, k = _size(rng, 1, 2), _size(rng, 1, 3), _size(rng, 1, 3)
     r, s = _size(rng, 1, 3), _size(rng, 1, 3)
-    stride, padding = _size(rng, 1, 2), _size(rng, 0, 2)
+    # A stride below the kernel size makes windows overlap (where `=` instead of `+=` shows).
+    stride, padding = _size(rng, 1, max(1, max(r, s) - 1)), _size(rng, 0, 2)
     h, w = _size(rng, max(1, r - 2 * padding), 7), _size(rng, max(1, s - 2 * padding), 7)
     x = rng.normal(size=(n, c, h, w))
     weights = rng.normal(size=(k, c, r, s))
@@ -406,7 +408,7 @@ EXERCISES = {exercise.name: exercise for exercise in (
                      ("dx", "dw", "db"),
                      diagnoses.padding_not_cropped("dx", lambda args: args[4]),
                      diagnoses.assigned_not_added("dx", mistakes.conv2d_backward_dx_assigned,
-                                                  mistakes.conv2d_backward_dx_assigned_per_window),
+                                                  partial(mistakes.conv2d_backward_dx_assigned, filters_summed=True)),
                      diagnoses.when(lambda args, e, a: a["db"].shape != e["db"].shape and a["db"].ndim > 1,
                                     "db sums dy over the batch and every position: dy.sum(axis=(0, 2, 3))."))),
     )),

@@ -269,3 +269,13 @@ def test_outputs_are_compared_one_by_one_and_named():
     assert compare(right, wrong[:2], rtol=1e-6, atol=1e-8, names=("dx", "dw", "db")).message == \
         "returned 2 array(s), expected 3 (dx, dw and db)"
     assert compare(right, wrong, rtol=1e-6, atol=1e-8).message == "output 1 and output 2 differ"
+
+
+@pytest.mark.parametrize("name", FIRST_FIVE)
+def test_odd_outputs_get_feedback_not_a_crash(name, capsys):
+    count = len(QUESTIONS[name].outputs)
+    for shape in [(), (7,), (2, 3, 1, 1, 1)]:
+        for value in (0.0, np.nan):
+            outputs = [np.full(shape, value)] + [np.full(3 + i, value) for i in range(count - 1)]  # ragged: kept apart
+            assert not check(name, lambda *args: tuple(outputs) if count > 1 else outputs[0])
+            assert "FAILED" in capsys.readouterr().out

@@ -121,7 +121,6 @@ def conv2d_without_bias(x, w, b, stride=1, padding=0):
 
 def avg_pool_backward_assigned(dy, x, size, stride):
     """dx with ``dx[:, :, window] = dy[:, :, i, j] / size**2``: the last window overwrites."""
-    N, C, H, W = x.shape
     dx = np.zeros(x.shape)
     P, Q = dy.shape[2:]
     for i in range(P):

@@ -200,6 +200,8 @@ PLANTED = [  # (question, the learner's wrong function, words of the sentence th
     ("mlp3_loss_and_grads", lambda X, *a: mlp3(X, *a, extra_divide=len(X)), "dW1 is N times too small, N the batch size: softmax_cross_entropy's dscores"),
     ("mlp3_loss_and_grads", lambda *a: mlp3(*a, transpose=True), "dW2 is the transpose of the right answer"),
     ("mlp3_loss_and_grads", lambda *a: mlp3(*a, first_slope=False), "dW1 misses the first tanh's slope"),
+    ("mlp3_loss_and_grads", lambda *a: (lambda loss, *grads: (loss, *(-g for g in grads)))(*mlp3(*a)),
+     "dW3 has the right size but the opposite sign"),
     ("conv2d_naive", lambda *a: conv_loops(*a, flip=True), "the true convolution, with the kernel flipped"),
     ("conv2d_naive", lambda *a: conv_loops(*a, bias=False), "the bias is missing"),
     ("conv2d_naive", lambda *a: conv_loops(*a, use_padding=False), "the size of a convolution without padding"),

@@ -30,6 +30,7 @@ class Question:
     says "dw differs" rather than "output 1 differs". ``diagnose(args, expected, actual)`` may
     recognise a common mistake (a transposed result, a gradient off by the batch size) and return
     a sentence that is shown before the general ``hint``; it returns None when it sees none.
+    ``diagnoses.recognise(outputs, *mistakes)`` builds one from reusable mistakes.
     """
     name: str
     points: float

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import nutshell_lib as nl
+from nutshell_lib.layers import LSTM
 from nutshell_lib.grading import reference as ref
 from nutshell_lib.grading.questions import GRADING_STREAM, QUESTIONS, draw_cases
 
@@ -174,18 +175,18 @@ def test_inception_3a_parameter_count():
     assert ref.inception_param_count(192, 64, 96, 128, 16, 32, 32) == by_hand == 163_696
 
 
-def test_lstm_forward_on_a_scalar_cell():
+def test_lstm_cell_forward_on_a_scalar_cell():
     x, h, c = np.array([[0.5]]), np.array([[-0.3]]), np.array([[0.8]])
-    W, b = np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]]), np.array([0.0, 0.1, 0.2, 0.3])
-    z = 0.5 * W[0] - 0.3 * W[1] + b
+    W_ih, W_hh, b = np.array([[0.1], [0.2], [0.3], [0.4]]), np.array([[0.5], [0.6], [0.7], [0.8]]), np.array([0.0, 0.1, 0.2, 0.3])
+    a = 0.5 * W_ih[:, 0] - 0.3 * W_hh[:, 0] + b  # gate blocks i, f, g, o
     sig = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
-    c_new = sig(z[1]) * 0.8 + sig(z[0]) * np.tanh(z[3])
-    h_new, c_out = ref.lstm_cell_forward(x, h, c, W, b)
-    assert c_out[0, 0] == pytest.approx(c_new) and h_new[0, 0] == pytest.approx(sig(z[2]) * np.tanh(c_new))
+    c_new = sig(a[1]) * 0.8 + sig(a[0]) * np.tanh(a[2])
+    h_new, c_out = ref.lstm_cell_forward(x, h, c, W_ih, W_hh, b)
+    assert c_out[0, 0] == pytest.approx(c_new) and h_new[0, 0] == pytest.approx(sig(a[3]) * np.tanh(c_new))
 
 
 @pytest.mark.parametrize("args", cases("lstm_cell_backward"))
-def test_lstm_backward_central_differences(args):
+def test_lstm_cell_backward_central_differences(args):
     dh, dc, *inputs = args
     grads = ref.lstm_cell_backward(dh, dc, *inputs)
 
@@ -193,5 +194,28 @@ def test_lstm_backward_central_differences(args):
         h, c = ref.lstm_cell_forward(*inputs)
         return np.sum(h * dh) + np.sum(c * dc)
 
-    for value, grad in zip(inputs, grads):  # x, h_prev, c_prev, W, b in the forward's order
+    for value, grad in zip(inputs, grads):  # x, h_prev, c_prev, W_ih, W_hh, b in the forward's order
         assert_gradient(grad, objective, value)
+
+
+def library_lstm(x, h0, c0, W_ih, W_hh, b):
+    """nutshell_lib's LSTM layer holding these weights, after a forward pass from (h0, c0)."""
+    layer = LSTM(x.shape[2], h0.shape[1], dtype=np.float64)
+    for name, value in (("W_ih", W_ih), ("W_hh", W_hh), ("b", b)):
+        layer.params[name][...] = value
+    return layer, layer.forward(x, h0=h0, c0=c0)
+
+
+@pytest.mark.parametrize("args", cases("lstm_backward"))
+def test_lstm_over_a_sequence_matches_the_library_and_central_differences(args):
+    dhs, *inputs = args
+    hs = ref.lstm_forward(*inputs)
+    layer, library_hs = library_lstm(*inputs)
+    np.testing.assert_allclose(hs, library_hs, atol=1e-12)
+    grads = ref.lstm_backward(dhs, *inputs)
+    dx = layer.backward(dhs)
+    library_grads = (dx, layer.dh0, layer.dc0, layer.grads["W_ih"], layer.grads["W_hh"], layer.grads["b"])
+    for ours, library in zip(grads, library_grads):
+        np.testing.assert_allclose(ours, library, atol=1e-12)
+    for value, grad in zip(inputs, grads):  # x, h0, c0, W_ih, W_hh, b in the forward's order
+        assert_gradient(grad, lambda: np.sum(ref.lstm_forward(*inputs) * dhs), value)

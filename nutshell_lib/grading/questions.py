@@ -217,16 +217,31 @@ def _param_count_case(rng):
 
 # 08 ----------------------------------------------------------------------------------------
 
-def _lstm_inputs(rng):
+def _lstm_weights(rng, d, h):
+    return (rng.normal(scale=0.5, size=(4 * h, d)), rng.normal(scale=0.5, size=(4 * h, h)),
+            rng.normal(scale=0.1, size=4 * h))
+
+
+def _lstm_cell_case(rng):
     n, d, h = _size(rng, 1, 3), _size(rng, 1, 4), _size(rng, 1, 4)
-    return (rng.normal(size=(n, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h)),
-            rng.normal(scale=0.5, size=(d + h, 4 * h)), rng.normal(scale=0.1, size=4 * h))
+    return (rng.normal(size=(n, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h)), *_lstm_weights(rng, d, h))
+
+
+def _lstm_cell_backward_case(rng):
+    inputs = _lstm_cell_case(rng)
+    n, h = inputs[1].shape
+    return (rng.normal(size=(n, h)), rng.normal(size=(n, h)), *inputs)
+
+
+def _lstm_sequence_case(rng):
+    n, t, d, h = _size(rng, 1, 3), _size(rng, 1, 5), _size(rng, 1, 4), _size(rng, 1, 4)
+    return (rng.normal(size=(n, t, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h)), *_lstm_weights(rng, d, h))
 
 
 def _lstm_backward_case(rng):
-    inputs = _lstm_inputs(rng)
-    n, h = inputs[1].shape
-    return (rng.normal(size=(n, h)), rng.normal(size=(n, h)), *inputs)
+    inputs = _lstm_sequence_case(rng)
+    n, t, _ = inputs[0].shape
+    return (rng.normal(size=(n, t, inputs[1].shape[1])), *inputs)
 
 
 EXERCISES = {exercise.name: exercise for exercise in (
@@ -290,13 +305,22 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "plus C_out biases; the module has six convs (the pool has none)."),
     ), uses_kernels=True),
     Exercise("08_lstm", (
-        Question("lstm_cell_forward", 4, _lstm_inputs, ref.lstm_cell_forward,
-                 "z = concat([x, h_prev], axis=1) @ W + b; gates i, f, o (sigmoid) and g (tanh) in that "
-                 "order; c = f*c_prev + i*g; h = o*tanh(c)."),
-        Question("lstm_cell_backward", 6, _lstm_backward_case, ref.lstm_cell_backward,
-                 "c receives gradient from dc and through h: dc + dh*o*(1 - tanh(c)**2); the gate "
-                 "gradients go through their nonlinearities into dz, then dW = [x, h_prev].T @ dz.",
-                 gradient=True),
+        Question("lstm_cell_forward", 2, _lstm_cell_case, ref.lstm_cell_forward,
+                 "a = x @ W_ih.T + h_prev @ W_hh.T + b, split into four (N, H) blocks i, f, g, o in that order; "
+                 "i, f, o sigmoid, g tanh; c = f*c_prev + i*g; h = o*tanh(c).", outputs=("h", "c")),
+        Question("lstm_forward", 2, _lstm_sequence_case, ref.lstm_forward,
+                 "Start from h0 and c0, call the cell once per step t on x[:, t], and stack every step's h "
+                 "on axis 1 (batch first: (N, T, H)).", outputs=("hs",)),
+        Question("lstm_cell_backward", 3, _lstm_cell_backward_case, ref.lstm_cell_backward,
+                 "c receives gradient from dc and through h: dc + dh*o*(1 - tanh(c)**2); each gate's gradient "
+                 "goes through its nonlinearity into da (blocks i, f, g, o); then dx = da @ W_ih, "
+                 "dh_prev = da @ W_hh, dW_ih = da.T @ x, dW_hh = da.T @ h_prev.",
+                 gradient=True, outputs=("dx", "dh_prev", "dc_prev", "dW_ih", "dW_hh", "db")),
+        Question("lstm_backward", 3, _lstm_backward_case, ref.lstm_backward,
+                 "Run the forward first and keep every step's (h, c). Go back from the last step: step t's h "
+                 "gets dhs[:, t] plus the dh_prev of step t+1, its c the dc_prev of step t+1; add up the weight "
+                 "gradients over the steps; what is left at step 0 is dh0 and dc0.",
+                 gradient=True, outputs=("dx", "dh0", "dc0", "dW_ih", "dW_hh", "db")),
     )),
 )}
 

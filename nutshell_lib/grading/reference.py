@@ -230,35 +230,56 @@ def inception_param_count(in_channels, c1, c3_reduce, c3, c5_reduce, c5, pool_pr
 
 
 # 08 LSTM ------------------------------------------------------------------------------------
+# The library's layout (nutshell_lib.layers.LSTM, PyTorch's): W_ih (4H, D), W_hh (4H, H), b (4H,),
+# gate blocks i, f, g, o; sequences batch-first, x (N, T, D).
 
-def lstm_cell_forward(x, h_prev, c_prev, W, b):
-    """z = [x, h_prev] @ W + b, gates in the order i, f, o, g. Returns (h, c)."""
-    H = h_prev.shape[1]
-    z = np.concatenate([x, h_prev], axis=1) @ W + b
-    i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 2 * H:3 * H])
-    g = np.tanh(z[:, 3 * H:])
+def _lstm_gates(x, h_prev, W_ih, W_hh, b):
+    """The four gates after their nonlinearities, each (N, H): i, f, g, o."""
+    i, f, g, o = np.split(x @ W_ih.T + h_prev @ W_hh.T + b, 4, axis=1)
+    return sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+
+
+def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b):
+    """One step: x (N, D), h_prev and c_prev (N, H) -> (h, c), both (N, H)."""
+    i, f, g, o = _lstm_gates(x, h_prev, W_ih, W_hh, b)
     c = f * c_prev + i * g
     return o * np.tanh(c), c
 
 
-def lstm_cell_backward(dh, dc, x, h_prev, c_prev, W, b):
-    """Gradients of lstm_cell_forward given dL/dh and dL/dc (from the next step).
+def lstm_cell_backward(dh, dc, x, h_prev, c_prev, W_ih, W_hh, b):
+    """Gradients of lstm_cell_forward given dL/dh and dL/dc (N, H).
 
-    Returns (dx, dh_prev, dc_prev, dW, db).
+    Returns (dx, dh_prev, dc_prev, dW_ih, dW_hh, db).
     """
-    H = h_prev.shape[1]
-    xh = np.concatenate([x, h_prev], axis=1)
-    z = xh @ W + b
-    i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 2 * H:3 * H])
-    g = np.tanh(z[:, 3 * H:])
+    i, f, g, o = _lstm_gates(x, h_prev, W_ih, W_hh, b)
     tanh_c = np.tanh(f * c_prev + i * g)
     dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
-    dz = np.concatenate([
-        dc_total * g * i * (1 - i),
-        dc_total * c_prev * f * (1 - f),
-        dh * tanh_c * o * (1 - o),
-        dc_total * i * (1 - g ** 2),
-    ], axis=1)
-    dxh = dz @ W.T
-    D = x.shape[1]
-    return dxh[:, :D], dxh[:, D:], dc_total * f, xh.T @ dz, dz.sum(axis=0)
+    da = np.concatenate([dc_total * g * i * (1 - i), dc_total * c_prev * f * (1 - f),
+                         dc_total * i * (1 - g ** 2), dh * tanh_c * o * (1 - o)], axis=1)
+    return da @ W_ih, da @ W_hh, dc_total * f, da.T @ x, da.T @ h_prev, da.sum(axis=0)
+
+
+def lstm_forward(x, h0, c0, W_ih, W_hh, b):
+    """The cell over a sequence: x (N, T, D), h0 and c0 (N, H) -> all hidden states (N, T, H)."""
+    h, c, hs = h0, c0, []
+    for t in range(x.shape[1]):
+        h, c = lstm_cell_forward(x[:, t], h, c, W_ih, W_hh, b)
+        hs.append(h)
+    return np.stack(hs, axis=1)
+
+
+def lstm_backward(dhs, x, h0, c0, W_ih, W_hh, b):
+    """Backpropagation through time for lstm_forward, given dL/dhs (N, T, H) for every step's h.
+
+    Returns (dx (N, T, D), dh0, dc0 (N, H), dW_ih, dW_hh, db); the weights' gradients add up over steps.
+    """
+    states = [(h0, c0)]
+    for t in range(x.shape[1]):
+        states.append(lstm_cell_forward(x[:, t], *states[-1], W_ih, W_hh, b))
+    dx = np.zeros_like(x, dtype=np.float64)
+    dW_ih, dW_hh, db = np.zeros_like(W_ih), np.zeros_like(W_hh), np.zeros_like(b)
+    dh, dc = np.zeros_like(h0), np.zeros_like(c0)
+    for t in reversed(range(x.shape[1])):
+        dx[:, t], dh, dc, dWi, dWh, dbt = lstm_cell_backward(dhs[:, t] + dh, dc, x[:, t], *states[t], W_ih, W_hh, b)
+        dW_ih, dW_hh, db = dW_ih + dWi, dW_hh + dWh, db + dbt
+    return dx, dh, dc, dW_ih, dW_hh, db

@@ -295,14 +295,14 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "is measured before the update.", gradient=True),
     ), uses_kernels=True),
     Exercise("07_inception", (
-        Question("inception_forward", 5, _inception_case, ref.inception_forward,
-                 "Branch order 1x1, 3x3, 5x5, pool; a ReLU after every convolution; the 3x3 and 5x5 convs "
-                 "pad 1 and 2 so all branches keep H x W; concatenate on axis 1."),
         Question("concat_channels_backward", 2, _concat_case, ref.concat_channels_backward,
                  "The gradient of a concatenation is the slice of dy that each input occupied.", gradient=True),
         Question("inception_param_count", 3, _param_count_case, ref.inception_param_count,
                  "A conv with C_in inputs, C_out outputs and a k x k window has C_out*C_in*k*k weights "
-                 "plus C_out biases; the module has six convs (the pool has none)."),
+                 "plus C_out biases; the module has six convs (the pool has none).", outputs=("count",)),
+        Question("inception_forward", 5, _inception_case, ref.inception_forward,
+                 "Branch order 1x1, 3x3, 5x5, pool; a ReLU after every convolution; the 3x3 and 5x5 convs "
+                 "pad 1 and 2 so all branches keep H x W; concatenate on axis 1.", outputs=("out",)),
     ), uses_kernels=True),
     Exercise("08_lstm", (
         Question("lstm_cell_forward", 2, _lstm_cell_case, ref.lstm_cell_forward,

@@ -298,3 +298,11 @@ def test_outputs_that_would_unpack_too_large_are_refused(tmp_path, monkeypatch):
 def test_results_files_get_unique_names():
     paths = [Path("a/hw.ipynb"), Path("b/hw.ipynb"), Path("c/hw_2.ipynb"), Path("hw.txt")]
     assert unique_names(paths) == ["hw", "hw_2", "hw_2_2", "hw_3"]
+
+
+def test_a_backward_is_graded_on_the_cache_of_the_learners_own_forward(tmp_path):
+    bad_cache = submission(tmp_path, "09_training", "bad_cache", edits=[
+        ("return gamma * x_hat + beta, (x_hat, gamma, inv_std)", "return gamma * x_hat + beta, (x_hat, gamma, 2 * inv_std)")])
+    tests = by_name(grade(tmp_path, [bad_cache])["bad_cache"])
+    assert tests["batchnorm_forward"]["score"] == 2  # its output is right ...
+    assert tests["batchnorm_backward"]["score"] == 0 and "differs" in tests["batchnorm_backward"]["output"]  # ... its cache is not

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 
-from .child import flatten_outputs
+from .child import flatten_outputs, learner_call
 from .compare import compare
 from .feedback import NOT_IMPLEMENTED, case_line, problem_line
 from .questions import PUBLIC_SEED, PUBLIC_STREAM, QUESTIONS, draw_cases
@@ -25,11 +25,13 @@ def check(name: str, function, *, seed: int = PUBLIC_SEED) -> bool:
     if not callable(function):
         raise TypeError(f"function must be the function you wrote, got {type(function).__name__}")
     question = QUESTIONS[name]
+    # The question's call may use the learner's other functions (a backward pass, the cache of its forward).
+    call = learner_call({**getattr(function, "__globals__", {}), name: function}, question.expression)
     lines, passed = [], 0
     for number, args in enumerate(draw_cases(question, seed, PUBLIC_STREAM), start=1):
         expected = flatten_outputs(question.reference(*copy.deepcopy(args)))
         try:
-            actual = flatten_outputs(function(*copy.deepcopy(args)))
+            actual = flatten_outputs(call(*copy.deepcopy(args)))
         except NotImplementedError:
             print(f"{name}: {NOT_IMPLEMENTED} (replace the `raise NotImplementedError` line with your code)")
             return False

@@ -147,7 +147,8 @@ def grade_batch(paths: list[Path], out_dir: Path, *, seed: int, exercise: str | 
     def run(submission):
         start = time.perf_counter()
         questions = submission.exercise.questions
-        runs = run_submission(submission.code.snippets, [(q.name, answers[q.name].cases) for q in questions], limits)
+        runs = run_submission(submission.code.snippets,
+                              [(q.name, q.expression, answers[q.name].cases) for q in questions], limits)
         tests = [score_question(q, answers[q.name], r) for q, r in zip(questions, runs)]
         return tests, time.perf_counter() - start
 

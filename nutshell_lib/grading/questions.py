@@ -28,6 +28,10 @@ class Question:
     says "dw differs" rather than "output 1 differs". ``diagnose(args, expected, actual)`` may
     recognise a common mistake (a transposed result, a gradient off by the batch size) and return
     a sentence that is shown before the general ``hint``; it returns None when it sees none.
+
+    ``call`` says how the learner's code is called on a case: a Python expression evaluated in the
+    learner's namespace with the case's arguments as ``args`` (by default ``name(*args)``), so
+    that a backward pass can be graded on the cache of the learner's own forward pass.
     """
     name: str
     points: float
@@ -40,6 +44,11 @@ class Question:
     atol: float = 1e-8
     outputs: tuple[str, ...] = ()
     diagnose: Callable[[tuple, list, list], str | None] | None = None
+    call: str = ""
+
+    @property
+    def expression(self) -> str:
+        return self.call or f"{self.name}(*args)"
 
 
 @dataclass(frozen=True)
@@ -244,6 +253,38 @@ def _lstm_backward_case(rng):
     return (rng.normal(size=(n, t, inputs[1].shape[1])), *inputs)
 
 
+# 09 ----------------------------------------------------------------------------------------
+
+def _shape(rng):
+    return tuple(_size(rng, 1, 4) for _ in range(_size(rng, 1, 3)))
+
+
+def _clip_case(rng):
+    grads = [rng.normal(size=_shape(rng)) for _ in range(_size(rng, 1, 4))]
+    norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
+    return grads, float(norm * rng.choice([0.1, 0.5, 0.9, 1.5, 3.0]))  # some clip, some do not
+
+
+def _adam_case(rng):
+    shape, t = _shape(rng), _size(rng, 1, 50)
+    fresh = t == 1  # the state before the first step is all zeros
+    m = np.zeros(shape) if fresh else rng.normal(scale=0.1, size=shape)
+    v = np.zeros(shape) if fresh else rng.uniform(0.0, 0.02, shape)
+    return (rng.normal(size=shape), rng.normal(size=shape), m, v, t, float(rng.uniform(1e-3, 0.1)),
+            float(rng.uniform(0.8, 0.95)), float(rng.uniform(0.95, 0.9999)), 1e-8)
+
+
+def _batchnorm_case(rng):
+    n, d = _size(rng, 2, 8), _size(rng, 1, 5)
+    return (rng.normal(loc=rng.normal(scale=3.0, size=d), scale=rng.uniform(0.2, 3.0, d), size=(n, d)),
+            rng.normal(size=d), rng.normal(size=d), float(rng.choice([1e-5, 1e-3, 0.1])))
+
+
+def _batchnorm_backward_case(rng):
+    x, gamma, beta, eps = _batchnorm_case(rng)
+    return rng.normal(size=x.shape), x, gamma, beta, eps
+
+
 EXERCISES = {exercise.name: exercise for exercise in (
     Exercise("01_sigmoid", (
         Question("sigmoid", 3, _logits, ref.sigmoid,
@@ -321,6 +362,27 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "gets dhs[:, t] plus the dh_prev of step t+1, its c the dc_prev of step t+1; add up the weight "
                  "gradients over the steps; what is left at step 0 is dh0 and dc0.",
                  gradient=True, outputs=("dx", "dh0", "dc0", "dW_ih", "dW_hh", "db")),
+    )),
+    Exercise("09_training", (
+        Question("clip_grad_norm", 2, _clip_case, ref.clip_grad_norm,
+                 "The global norm is sqrt of the sum of all squared entries of all the arrays together; scale "
+                 "every array by max_norm / (norm + 1e-6) only when that factor is below 1; return the norm "
+                 "before clipping."),
+        Question("adam_step", 2, _adam_case, ref.adam_step,
+                 "m and v are running averages of grad and grad**2; correct them by 1 - beta1**t and "
+                 "1 - beta2**t (t counts from 1) before the update param - lr * m_hat / (sqrt(v_hat) + eps); "
+                 "return the uncorrected m and v.", outputs=("param", "m", "v")),
+        Question("batchnorm_forward", 2, _batchnorm_case, ref.batchnorm_forward,
+                 "Mean and variance per feature, over the batch (axis 0); the variance is the biased one "
+                 "(np.var); eps goes inside the square root; then gamma * x_hat + beta.", outputs=("out",),
+                 call="batchnorm_forward(*args)[0]"),
+        Question("batchnorm_backward", 4, _batchnorm_backward_case, ref.batchnorm_backward,
+                 "dbeta = sum(dout), dgamma = sum(dout * x_hat) over the batch. For dx, remember that the "
+                 "mean and the variance depend on every input: dx = (dx_hat - mean(dx_hat) - "
+                 "x_hat * mean(dx_hat * x_hat)) / std with dx_hat = dout * gamma. (It is called with the cache "
+                 "of your batchnorm_forward.)",
+                 gradient=True, outputs=("dx", "dgamma", "dbeta"),
+                 call="batchnorm_backward(args[0], batchnorm_forward(*args[1:])[1])"),
     )),
 )}
 

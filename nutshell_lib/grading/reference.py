@@ -283,3 +283,45 @@ def lstm_backward(dhs, x, h0, c0, W_ih, W_hh, b):
         dx[:, t], dh, dc, dWi, dWh, dbt = lstm_cell_backward(dhs[:, t] + dh, dc, x[:, t], *states[t], W_ih, W_hh, b)
         dW_ih, dW_hh, db = dW_ih + dWi, dW_hh + dWh, db + dbt
     return dx, dh, dc, dW_ih, dW_hh, db
+
+
+# 09 training in practice --------------------------------------------------------------------
+
+def clip_grad_norm(grads, max_norm):
+    """Rescale a list of gradient arrays together so their global L2 norm is at most ``max_norm``.
+
+    The factor is max_norm / (norm + 1e-6), applied only when it is below 1 (PyTorch's rule).
+    Returns (clipped gradients, a list shaped like ``grads``; the norm before clipping).
+    """
+    norm = np.sqrt(sum(np.sum(np.square(g)) for g in grads))
+    factor = min(1.0, max_norm / (norm + 1e-6))
+    return [g * factor for g in grads], norm
+
+
+def adam_step(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
+    """One Adam update (Kingma & Ba 2015), t counting steps from 1. Returns (param, m, v) after it."""
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return param - learning_rate * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def batchnorm_forward(x, gamma, beta, eps):
+    """Training-mode batch norm of x (N, D) with the batch's mean and (biased) variance per feature."""
+    x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+    return gamma * x_hat + beta
+
+
+def batchnorm_backward(dout, x, gamma, beta, eps):
+    """Gradients of batchnorm_forward given dout (N, D): (dx, dgamma, dbeta).
+
+    The chain rule stage by stage: the mean and the variance both depend on every input.
+    """
+    n = len(x)
+    centred = x - x.mean(axis=0)
+    inv_std = 1.0 / np.sqrt(np.mean(centred ** 2, axis=0) + eps)
+    dx_hat = dout * gamma
+    dvar = -0.5 * inv_std ** 3 * np.sum(dx_hat * centred, axis=0)
+    dmean = -inv_std * np.sum(dx_hat, axis=0) - 2.0 * dvar * np.mean(centred, axis=0)
+    dx = dx_hat * inv_std + dvar * 2.0 * centred / n + dmean / n
+    return dx, np.sum(dout * centred * inv_std, axis=0), np.sum(dout, axis=0)

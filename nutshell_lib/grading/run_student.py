@@ -147,8 +147,8 @@ def start_child(job_dir: Path, snippets, questions, limits: Limits) -> subproces
                             env=child_environment(), start_new_session=True)
 
 
-def run_submission(snippets, questions: list[tuple[str, list[tuple]]], limits: Limits) -> list[QuestionRun]:
-    """Run each (function name, cases) after ``snippets``, the learner's definitions.
+def run_submission(snippets, questions: list[tuple[str, str, list[tuple]]], limits: Limits) -> list[QuestionRun]:
+    """Run each (function name, call expression, cases) after ``snippets``, the learner's definitions.
 
     One child process runs the definitions once and the questions in order. When a question hangs
     or kills the process, that question gets the verdict and a fresh child takes the rest.
@@ -167,11 +167,11 @@ def run_submission(snippets, questions: list[tuple[str, list[tuple]]], limits: L
                 printed = tail(job_dir / "setup.log")
                 return runs + [QuestionRun(False, [CaseRun("crashed", verdict) for _ in cases], [], printed,
                                            verdict or "the notebook's code stopped the grader")
-                               for _, cases in pending]
+                               for _, _, cases in pending]
             setup = read_json(job_dir / "setup.json") or {}
             errors = [str(error)[:500] for error in setup.get("errors", [])][:20]
             found = setup.get("found", {})
-            for number, (name, cases) in enumerate(pending[:finished + 1]):
+            for number, (name, _, cases) in enumerate(pending[:finished + 1]):
                 stopped = verdict if number == finished else ""
                 runs.append(QuestionRun(bool(found.get(name)) if isinstance(found, dict) else False,
                                         collect_cases(job_dir, f"q{number}_", len(cases), stopped),

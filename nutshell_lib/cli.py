@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=float, default=20.0, help="seconds per question (default 20)")
     grade.add_argument("--memory-mb", type=int, default=2048, help="memory limit per question (default 2048)")
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run the learners' code unconfined, as you (only for code you trust)")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 

@@ -6,11 +6,14 @@ It runs in the learner's own process on the public cases, so it is a help, not a
 from __future__ import annotations
 
 import copy
+import time
+
+import numpy as np
 
 from .child import flatten_outputs, learner_call
 from .compare import compare
 from .feedback import NOT_IMPLEMENTED, case_line, problem_line
-from .questions import PUBLIC_SEED, PUBLIC_STREAM, QUESTIONS, draw_cases
+from .questions import PUBLIC_SEED, PUBLIC_STREAM, QUESTIONS, TrainingTask, draw_cases
 
 
 def check(name: str, function, *, seed: int = PUBLIC_SEED) -> bool:
@@ -25,6 +28,8 @@ def check(name: str, function, *, seed: int = PUBLIC_SEED) -> bool:
     if not callable(function):
         raise TypeError(f"function must be the function you wrote, got {type(function).__name__}")
     question = QUESTIONS[name]
+    if isinstance(question, TrainingTask):
+        return check_training(question, function, seed)
     # The question's call may use the learner's other functions (a backward pass, the cache of its forward).
     call = learner_call({**getattr(function, "__globals__", {}), name: function}, question.expression)
     lines, passed = [], 0
@@ -46,3 +51,31 @@ def check(name: str, function, *, seed: int = PUBLIC_SEED) -> bool:
     if passed < question.n_cases:
         print(f"  Hint: {question.hint}")
     return passed == question.n_cases
+
+
+def check_training(task: TrainingTask, function, seed: int) -> bool:
+    """Train on the public split, predict its held-out part, and report the accuracy and the
+    thresholds reached. True when all are reached."""
+    split = task.split(seed, PUBLIC_STREAM)
+    start = time.perf_counter()
+    try:
+        labels = np.asarray(function(split.X_train, split.y_train)(split.X_test))
+    except NotImplementedError:
+        print(f"{task.name}: {NOT_IMPLEMENTED} (replace the `raise NotImplementedError` line with your code)")
+        return False
+    seconds = time.perf_counter() - start
+    thresholds = ", ".join(f"{threshold:.0%}" for threshold in task.thresholds)
+    if labels.shape != split.y_test.shape:
+        print(f"{task.name}: FAILED: predict(X) must return one label per image, shape {split.y_test.shape}; "
+              f"it returned shape {labels.shape}")
+        return False
+    accuracy = float(np.mean(labels == split.y_test))
+    reached = task.reached(accuracy)
+    print(f"{task.name}: accuracy {accuracy:.1%} on {len(split.y_test):,} held-out signs, trained on "
+          f"{len(split.y_train):,} in {seconds:.0f} s")
+    print(f"  thresholds {thresholds}: {reached} of {len(task.thresholds)} reached. The grader trains your "
+          f"function on {task.grading_sizes[0]:,} new signs and tests it on {task.grading_sizes[1]:,} that "
+          f"you never see, within {task.seconds:.0f} s on one core.")
+    if reached < len(task.thresholds):
+        print(f"  Hint: {task.hint}")
+    return reached == len(task.thresholds)

@@ -3,16 +3,19 @@ what it is worth, and the hint a learner sees when it fails.
 
 A question's name is the name of the function the learner writes. Cases are drawn from a seed:
 ``check`` in a notebook uses the public stream, ``nutshell grade`` a separate grading stream, so
-answers hard-coded for the cases a learner has seen do not pass grading.
+answers hard-coded for the cases a learner has seen do not pass grading. Most questions compare
+outputs with a reference (``Question``); a ``TrainingTask`` instead has the learner train a model
+and is scored by its accuracy on held-out data.
 """
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
+from ..datasets import traffic_signs
 from . import reference as ref
 
 PUBLIC_STREAM = 0
@@ -45,16 +48,61 @@ class Question:
     outputs: tuple[str, ...] = ()
     diagnose: Callable[[tuple, list, list], str | None] | None = None
     call: str = ""
+    seconds: float | None = None      # its own time limit in the grader (None: ``--timeout``)
 
     @property
     def expression(self) -> str:
         return self.call or f"{self.name}(*args)"
 
 
+class Split(NamedTuple):
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass(frozen=True)
+class TrainingTask:
+    """A function ``name(X_train, y_train)`` that trains a classifier and returns ``predict``, a
+    function from inputs X to one label per row; scored by its accuracy on held-out data.
+
+    ``draw_split(rng, n_train, n_test)`` draws the training and held-out sets, of ``grading_sizes``
+    for the grader and the smaller ``public_sizes`` for ``check``. The grader's process keeps ``y_test``: only the training set and ``X_test``
+    go to the learner's process, and the predicted labels come back, so the held-out labels never
+    reach code the learner wrote. ``points`` are shared equally among ``thresholds``: one share for
+    each accuracy threshold reached. ``seconds`` bounds training and prediction together.
+    """
+    name: str
+    points: float
+    draw_split: Callable[[np.random.Generator, int, int], Split]
+    grading_sizes: tuple[int, int]
+    public_sizes: tuple[int, int]
+    thresholds: tuple[float, ...]
+    seconds: float
+    hint: str
+    outputs: tuple[str, ...] = ("labels",)
+    n_cases = 1
+
+    @property
+    def expression(self) -> str:
+        return f"{self.name}(args[0], args[1])(args[2])"
+
+    def split(self, seed: int, stream: int) -> Split:
+        sizes = self.public_sizes if stream == PUBLIC_STREAM else self.grading_sizes
+        return self.draw_split(_case_rng(self.name, seed, stream), *sizes)
+
+    def reached(self, accuracy: float) -> int:
+        return sum(accuracy >= threshold for threshold in self.thresholds)
+
+    def score(self, accuracy: float) -> float:
+        return round(self.points * self.reached(accuracy) / len(self.thresholds), 2)
+
+
 @dataclass(frozen=True)
 class Exercise:
     name: str
-    questions: tuple[Question, ...]
+    questions: tuple[Question | TrainingTask, ...]
     uses_kernels: bool = False
 
     @property
@@ -62,10 +110,14 @@ class Exercise:
         return sum(q.points for q in self.questions)
 
 
+def _case_rng(name: str, seed: int, stream: int) -> np.random.Generator:
+    """Each stream and question gets its own random sequence."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream, zlib.crc32(name.encode()))))
+
+
 def draw_cases(question: Question, seed: int, stream: int) -> list[tuple]:
-    """The question's cases for ``seed``; each stream and question gets its own random sequence."""
-    sequence = np.random.SeedSequence(seed, spawn_key=(stream, zlib.crc32(question.name.encode())))
-    rng = np.random.default_rng(sequence)
+    """The question's cases for ``seed``."""
+    rng = _case_rng(question.name, seed, stream)
     return [question.draw_case(rng) for _ in range(question.n_cases)]
 
 
@@ -197,6 +249,13 @@ def _cnn_step_case(rng):
             float(rng.uniform(0.01, 0.5)))
 
 
+def _traffic_sign_split(rng, n_train, n_test):
+    """Training and held-out signs, each drawn from a seed of its own that the learner never sees."""
+    X_train, y_train = traffic_signs(n_train, seed=int(rng.integers(2 ** 63)))
+    X_test, y_test = traffic_signs(n_test, seed=int(rng.integers(2 ** 63)))
+    return Split(X_train, y_train, X_test, y_test)
+
+
 # 07 ----------------------------------------------------------------------------------------
 
 INCEPTION_BRANCHES = (("1x1", 1, "in"), ("3x3_reduce", 1, "in"), ("3x3", 3, "3x3_reduce"),
@@ -325,15 +384,23 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "the max of several windows, so add (+=), don't assign.", gradient=True),
     )),
     Exercise("06_cnn", (
-        Question("conv_output_size", 2, _output_size_case, ref.conv_output_size,
-                 "(size + 2 * padding - window) // stride + 1, with integer division.", n_cases=8),
-        Question("cnn_output_shapes", 3, _cnn_shapes_case, ref.cnn_output_shapes,
+        Question("conv_output_size", 1, _output_size_case, ref.conv_output_size,
+                 "(size + 2 * padding - window) // stride + 1, with integer division.", n_cases=8,
+                 outputs=("size",)),
+        Question("cnn_output_shapes", 2, _cnn_shapes_case, ref.cnn_output_shapes,
                  "Keep the batch size; conv sets the channels to K; pool keeps the channels; flatten "
                  "multiplies C * H * W; return one shape tuple per layer."),
-        Question("cnn_training_step", 5, _cnn_step_case, ref.cnn_training_step,
+        Question("cnn_training_step", 3, _cnn_step_case, ref.cnn_training_step,
                  "Backward in reverse order: dense, reshape to the pooled shape, max-pool backward, "
                  "ReLU mask, conv2d_backward (padding 1); update with the gradients of this batch; the loss "
-                 "is measured before the update.", gradient=True),
+                 "is measured before the update.", gradient=True,
+                 outputs=("loss", "w_conv", "b_conv", "w_dense", "b_dense")),
+        TrainingTask("train_traffic_sign_classifier", 4, _traffic_sign_split, (3000, 1000), (2000, 500),
+                     (0.60, 0.75, 0.85, 0.92), 180.0,
+                     "A small CNN trained with the library (Conv2D, ReLU, MaxPool2D, Dense, fit with Adam) for a "
+                     "few epochs reaches well over 92%. Centre the inputs with the training set's mean, return "
+                     "integer labels (argmax of the scores, one per image), and keep the training well inside "
+                     "the time limit."),
     ), uses_kernels=True),
     Exercise("07_inception", (
         Question("concat_channels_backward", 2, _concat_case, ref.concat_channels_backward,

@@ -15,7 +15,7 @@ from nutshell_lib.grading.child import flatten_outputs
 from nutshell_lib.grading.grade import grade_batch, reference_answers, submission_cases, unique_names
 from nutshell_lib.grading.questions import (EXERCISES, GRADING_STREAM, PUBLIC_SEED, PUBLIC_STREAM, QUESTIONS,
                                             draw_cases)
-from nutshell_lib.grading.run_student import Limits
+from nutshell_lib.grading.run_student import Limits, Task, run_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = Limits(seconds=15, memory_bytes=1 << 30)
@@ -139,6 +139,14 @@ def test_the_time_limit_is_per_question(tmp_path):
     ])
     # Each question takes about 2 s of its 3 s; together they take longer than one limit.
     assert grade(tmp_path, [slow], limits=Limits(seconds=3, memory_bytes=1 << 30))["slow"]["score"] == 10
+
+
+def test_a_question_can_have_a_time_limit_of_its_own():
+    snippets = [("<cell 1>", "import time\n\ndef nap(seconds):\n    time.sleep(seconds)\n    return seconds")]
+    long, short = (Task("nap", [(1.5,)], "nap(*args)", seconds=4), Task("nap", [(1.5,)], "nap(*args)", seconds=0.5))
+    runs = run_submission(snippets, [long, short, long], Limits(seconds=1, memory_bytes=1 << 30))
+    assert [run.cases[0].status for run in runs] == ["ok", "timeout", "ok"]
+    assert "timed out after 0.5 s" in runs[1].verdict
 
 
 def test_definitions_that_hang_fail_every_question_and_the_batch_goes_on(tmp_path):

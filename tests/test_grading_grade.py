@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from nutshell_lib.cli import main as nutshell
-from nutshell_lib.grading import check
+from nutshell_lib.grading import check, run_student
 from nutshell_lib.grading.child import flatten_outputs
-from nutshell_lib.grading.grade import grade_batch, reference_answers, submission_cases, unique_names
+from nutshell_lib.grading.grade import grade_batch, submission_cases, submission_seed, unique_names
 from nutshell_lib.grading.questions import (EXERCISES, GRADING_STREAM, PUBLIC_SEED, PUBLIC_STREAM, QUESTIONS,
                                             draw_cases)
-from nutshell_lib.grading.run_student import Limits, Task, run_submission
+from nutshell_lib.grading.run_student import Limits, Task, run_submission, start_child
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = Limits(seconds=15, memory_bytes=1 << 30)
@@ -336,11 +336,17 @@ def test_the_classifier_is_scored_by_its_accuracy_on_held_out_signs(tmp_path):
     assert results["scores"]["score"] == 0 and "one label per image" in results["scores"]["output"]
 
 
-def test_the_held_out_labels_never_reach_the_learners_process():
-    task = QUESTIONS["train_traffic_sign_classifier"]
-    answers = reference_answers(task, SEED, "anyone")
-    (X_train, y_train, X_test), = answers.cases  # all that is sent to the child
-    (y_test,), = answers.expected
-    assert X_train.shape == (3000, 3, 32, 32) and y_train.shape == (3000,) and X_test.shape == (1000, 3, 32, 32)
-    assert y_test.tobytes() not in pickle.dumps(answers.cases)
-    assert reference_answers(task, SEED, "someone else").cases[0][2].tobytes() != X_test.tobytes()
+def test_the_held_out_labels_never_reach_the_learners_process(tmp_path, monkeypatch):
+    sent = []
+
+    def recording_start_child(job_dir, snippets, questions, *args):
+        sent.append(pickle.dumps([(task.name, task.expression, task.cases) for task in questions]))  # the job's questions
+        return start_child(job_dir, snippets, questions, *args)
+
+    monkeypatch.setattr(run_student, "start_child", recording_start_child)
+    path = submission(tmp_path, "06_cnn", "constant", extra_cells=[CONSTANT_LABELS])
+    assert by_name(grade(tmp_path, [path])["constant"])["train_traffic_sign_classifier"]["score"] == 0
+    split = QUESTIONS["train_traffic_sign_classifier"].split(submission_seed(SEED, "constant"), GRADING_STREAM)
+    assert sent and all(split.X_test.tobytes() in job for job in sent)  # the images go in ...
+    assert not any(split.y_test.tobytes() in job for job in sent)  # ... their labels never do
+    assert split.X_train.shape == (3000, 3, 32, 32) and split.X_test.shape == (1000, 3, 32, 32)

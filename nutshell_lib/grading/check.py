@@ -55,7 +55,8 @@ def check(name: str, function, *, seed: int = PUBLIC_SEED) -> bool:
 
 def check_training(task: TrainingTask, function, seed: int) -> bool:
     """Train on the public split, predict its held-out part, and report the accuracy and the
-    thresholds reached. True when all are reached."""
+    thresholds reached. True when all are reached. An error in the learner's training code is not
+    caught: its traceback, in the learner's own notebook, is the most useful feedback."""
     split = task.split(seed, PUBLIC_STREAM)
     start = time.perf_counter()
     try:

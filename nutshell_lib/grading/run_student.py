@@ -45,7 +45,7 @@ class Limits:
     memory_bytes: int = 2 * 2 ** 30  # address space of each of the child's processes
     file_bytes: int = 64 * 2 ** 20   # largest file the child may write
     processes: int = 64              # processes and threads of the child (per sandbox, or per child user)
-    output_bytes: int = 256 * 2 ** 20  # all the child may send back (arrays and text)
+    output_bytes: int = 64 * 2 ** 20  # all the child may send back (arrays and text)
 
 
 @dataclass(frozen=True)
@@ -118,30 +118,30 @@ class FrameReader:
         self.header: dict | None = None
         self.sizes: list[int] = []
 
-    def feed(self, data: bytes) -> list[tuple[dict, list[np.ndarray]]]:
+    def feed(self, data: bytes):
+        """Yield each frame completed by ``data``, in order (those before a bad one are yielded)."""
         self.budget -= len(data)
         if self.budget < 0:
             raise ProtocolError("sent back more than the grader accepts")
         self.buffer += data
-        frames = []
         while True:
             if self.header is None:
                 end = self.buffer.find(b"\n", 0, MAX_HEADER_BYTES + 1)
                 if end < 0:
                     if len(self.buffer) > MAX_HEADER_BYTES:
                         raise ProtocolError("a message to the grader is too long")
-                    return frames
+                    return
                 self.header, self.sizes = self.parse_header(bytes(self.buffer[:end]))
                 del self.buffer[:end + 1]
             if len(self.buffer) < sum(self.sizes):
-                return frames
+                return
             arrays, offset = [], 0
             for size in self.sizes:
                 arrays.append(parse_npy(bytes(self.buffer[offset:offset + size])))
                 offset += size
             del self.buffer[:offset]
-            frames.append((self.header, arrays))
-            self.header, self.sizes = None, []
+            header, self.header, self.sizes = self.header, None, []
+            yield header, arrays
 
     def parse_header(self, line: bytes) -> tuple[dict, list[int]]:
         try:

@@ -10,7 +10,7 @@ import csv
 import json
 import os
 import socket
-import stat
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from nutshell_lib.cli import main as nutshell
-from nutshell_lib.grading import sandbox
+from nutshell_lib.grading import grade as grade_module
+from nutshell_lib.grading import run_student, sandbox
 from nutshell_lib.grading.grade import grade_batch, submission_cases
 from nutshell_lib.grading.questions import QUESTIONS
 from nutshell_lib.grading.run_student import Limits
@@ -378,3 +379,101 @@ def test_no_sandbox_warns_and_still_grades(tmp_path, capsys):
                      "--quiet"]) == 0
     assert "WARNING: NO SANDBOX" in capsys.readouterr().err
     assert json.loads((tmp_path / "out" / "02_perceptron.json").read_text())["score"] == 10
+
+
+LEAK_CMDLINES = '''
+def perceptron_predict(w, b, X):
+    import glob
+    for path in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            print(open(path, "rb").read()[:300])
+        except OSError:
+            pass
+    return np.where(X @ w + b >= 0, 1.0, -1.0)
+'''
+
+SLEEPER = '''
+def perceptron_predict(w, b, X):
+    import subprocess
+    subprocess.run(["/bin/sleep", "{survivor}"])
+'''
+
+
+def test_no_process_outlives_a_killed_grader_and_results_are_written_as_they_come(tmp_path, mode):
+    out = tmp_path / "out"
+    paths = [attack(tmp_path, "leaker", LEAK_CMDLINES), attack(tmp_path, "sleeper", SLEEPER.format(survivor=SURVIVOR))]
+    grader = subprocess.Popen([sys.executable, "-m", "nutshell_lib", "grade", *map(str, paths), "--out", str(out),
+                               "--seed", str(SEED), "--timeout", "60", "--jobs", "2", "--quiet"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 60
+        while not ((out / "leaker.json").exists() and survivors()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (out / "leaker.json").exists(), "the finished submission's results were not written at once"
+        assert survivors(), "the sleeper did not start"
+    finally:
+        grader.kill()
+        grader.wait()
+    deadline = time.monotonic() + 10
+    while survivors() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert survivors() == []
+    leaked = (out / "leaker.json").read_text()
+    assert json.loads(leaked)["score"] == 10 and str(SEED) not in leaked and "--seed" not in leaked
+
+
+def npy_bytes(array) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("array", [np.arange(6.0).reshape(2, 3), np.asfortranarray(np.ones((3, 2), np.float32)),
+                                   np.array(7, np.int64), np.zeros((0, 4)), np.array([True, False]),
+                                   np.arange(4, dtype=">i4")])
+def test_parse_npy_reads_what_numpy_writes(array):
+    parsed = run_student.parse_npy(npy_bytes(array))
+    assert parsed.dtype == array.dtype and parsed.shape == array.shape and np.array_equal(parsed, array)
+
+
+def test_parse_npy_checks_the_header_before_allocating():
+    good = npy_bytes(np.zeros(4))
+    header_end = good.index(b"\n") + 1
+    lying = good[:header_end].replace(b"(4,)", b"(1099511627776,)".ljust(len(b"(4,)")))
+    for blob in [good[:-1], good + b"x", b"PK\x03\x04" + bytes(100), good[:8] + b"\xff\xff" + good[10:],
+                 good.replace(b"<f8", b"|O8"), good.replace(b"(4,)", b"(-4,)"), npy_bytes(np.zeros(2, "U3"))]:
+        with pytest.raises(run_student.ProtocolError):
+            run_student.parse_npy(blob)
+    with pytest.raises(run_student.ProtocolError):  # a header that claims 2**40 elements is refused, not allocated
+        run_student.parse_npy(good[:header_end].replace(b"(4,)", b"(1099511627776,)") + bytes(32))
+
+
+def test_frames_are_read_within_a_budget():
+    frame = json.dumps({"kind": "case", "arrays": [len(npy_bytes(np.ones(3)))]}).encode() + b"\n" + npy_bytes(np.ones(3))
+    reader = run_student.FrameReader(budget=10 * len(frame))
+    frames = [f for i in range(0, len(frame), 7) for f in reader.feed(frame[i:i + 7])]  # in small pieces
+    assert len(frames) == 1 and np.array_equal(frames[0][1][0], np.ones(3))
+    with pytest.raises(run_student.ProtocolError, match="too large"):
+        list(run_student.FrameReader(budget=1000).feed(b'{"kind": "case", "arrays": [5000]}\n'))
+    with pytest.raises(run_student.ProtocolError, match="too long"):
+        list(run_student.FrameReader(budget=10 ** 6).feed(b"x" * (run_student.MAX_HEADER_BYTES + 2)))
+    with pytest.raises(run_student.ProtocolError, match="more than"):
+        list(run_student.FrameReader(budget=10).feed(b"x" * 11))
+
+
+def test_a_grader_failure_on_one_submission_is_its_verdict_and_the_batch_goes_on(tmp_path, mode, monkeypatch):
+    real = grade_module.reference_answers
+
+    def fragile(question, seed, name):
+        if name == "boom":
+            raise RuntimeError("the grader tripped")
+        return real(question, seed, name)
+
+    monkeypatch.setattr(grade_module, "reference_answers", fragile)
+    boom = submission(tmp_path, "02_perceptron", "boom")
+    results = grade(tmp_path, [boom, HONEST], mode)
+    assert "the grader failed on this submission (RuntimeError: the grader tripped)" in feedback(results["boom"])
+    assert results["boom"]["score"] == 0 and results["02_perceptron"]["score"] == 10

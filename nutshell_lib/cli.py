@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--no-sandbox", action="store_true",
                        help="run the learners' code unconfined, as you (only for code you trust)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    autograder = commands.add_parser("autograder", help="write a Gradescope autograder zip for one exercise")
+    autograder.add_argument("--exercise", required=True, help="exercise name, e.g. 04_conv")
+    autograder.add_argument("--seed", type=int, help="seed of the grading cases (default: a fresh one, printed)")
+    autograder.add_argument("-o", "--output", default="autograder.zip", help="zip to write (default: autograder.zip)")
     return parser
 
 
@@ -60,6 +65,10 @@ def main(argv=None) -> int:
         from .grading.grade import main as grade_main
 
         return grade_main(args)
+    if args.command == "autograder":
+        from .grading.gradescope import main as autograder_main
+
+        return autograder_main(args)
     return 2
 
 

@@ -144,12 +144,18 @@ class Printed:
         self.path, self.keep = os.path.join(folder, "printed.log"), keep
 
     def start(self) -> None:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        """A fresh file, and fresh ``sys.stdout``/``sys.stderr`` on it: what the last question left
+        in their buffers (a flood that filled its file) is dropped, not charged to the next."""
+        try:
+            os.unlink(self.path)  # whatever the last question left there, a link included
+        except FileNotFoundError:
+            pass
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.dup2(descriptor, 1)
         os.dup2(descriptor, 2)
         os.close(descriptor)
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True, errors="replace")
+        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), line_buffering=True, errors="backslashreplace")
 
     def tail(self) -> str:
         try:
@@ -157,7 +163,7 @@ class Printed:
             sys.stderr.flush()
         except OSError:  # the file is full: what is in it is still worth showing
             pass
-        with open(self.path, "rb") as handle:
+        with open(self.path, "rb") as handle:  # whatever it is now: the child only reads what it may
             handle.seek(max(0, os.fstat(handle.fileno()).st_size - self.keep))
             return handle.read().decode(errors="replace")
 

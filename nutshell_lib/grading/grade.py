@@ -12,6 +12,8 @@ import copy
 import csv
 import hashlib
 import json
+import os
+import stat
 import sys
 import tempfile
 import time
@@ -34,6 +36,9 @@ from .safe_text import printable, spreadsheet_cell
 from .sandbox import LIBRARY, SandboxMode, SandboxUnavailable, choose_mode, numba_cache_dirs
 
 
+MAX_NOTEBOOK_BYTES = 32 * 2 ** 20
+
+
 @dataclass
 class Submission:
     path: Path
@@ -49,10 +54,24 @@ class Answers:
     expected: list[list]            # the reference's flattened outputs, one list per case
 
 
+def read_regular_file(path: Path, limit: int) -> str:
+    """The text of ``path`` if it is a regular file of at most ``limit`` bytes: opened without
+    blocking (a FIFO would block) and checked with fstat (a link to /dev/zero never ends)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise ValueError("not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit // 2 ** 20} MiB")
+    return data.decode("utf-8")
+
+
 def load_submission(path: Path, name: str, exercise: str | None) -> Submission:
     submission = Submission(path, name)
     try:
-        notebook = nbformat.read(str(path), as_version=4)
+        notebook = nbformat.reads(read_regular_file(path, MAX_NOTEBOOK_BYTES), as_version=4)
         submission.code = extract(notebook)
     except FileNotFoundError:
         submission.problem = f"{path} does not exist"

@@ -46,7 +46,7 @@ class Limits:
     memory_bytes: int = 2 * 2 ** 30  # address space of each of the child's processes
     file_bytes: int = 64 * 2 ** 20   # largest file the child may write
     processes: int = 64              # processes and threads of the child (per sandbox, or per child user)
-    output_bytes: int = 256 * 2 ** 20  # all the child may send back (arrays and text)
+    output_bytes: int = 64 * 2 ** 20  # all the child may send back (arrays and text)
 
 
 @dataclass(frozen=True)
@@ -128,30 +128,30 @@ class FrameReader:
         self.header: dict | None = None
         self.sizes: list[int] = []
 
-    def feed(self, data: bytes) -> list[tuple[dict, list[np.ndarray]]]:
+    def feed(self, data: bytes):
+        """Yield each frame completed by ``data``, in order (those before a bad one are yielded)."""
         self.budget -= len(data)
         if self.budget < 0:
             raise ProtocolError("sent back more than the grader accepts")
         self.buffer += data
-        frames = []
         while True:
             if self.header is None:
                 end = self.buffer.find(b"\n", 0, MAX_HEADER_BYTES + 1)
                 if end < 0:
                     if len(self.buffer) > MAX_HEADER_BYTES:
                         raise ProtocolError("a message to the grader is too long")
-                    return frames
+                    return
                 self.header, self.sizes = self.parse_header(bytes(self.buffer[:end]))
                 del self.buffer[:end + 1]
             if len(self.buffer) < sum(self.sizes):
-                return frames
+                return
             arrays, offset = [], 0
             for size in self.sizes:
                 arrays.append(parse_npy(bytes(self.buffer[offset:offset + size])))
                 offset += size
             del self.buffer[:offset]
-            frames.append((self.header, arrays))
-            self.header, self.sizes = None, []
+            header, self.header, self.sizes = self.header, None, []
+            yield header, arrays
 
     def parse_header(self, line: bytes) -> tuple[dict, list[int]]:
         try:
@@ -234,18 +234,29 @@ def stop_reason(returncode: int | None, timed_out: bool, seconds: float) -> str:
     return ""
 
 
-def private_caches(isolation: Isolation, job_dir: Path, uid: int | None) -> dict[Path, Path]:
-    """A copy of each Numba cache folder for one child to write to, keyed by where it is bound."""
+def private_caches(caches: tuple[Path, ...], folder: Path, uid: int | None) -> dict[Path, Path]:
+    """A copy in ``folder`` of each Numba cache folder, for one child to write to (Numba loads
+    kernels only from a cache it can write), keyed by the cache folder it copies."""
     copies = {}
-    for number, cache in enumerate(isolation.numba_caches):
-        copy = job_dir / "numba" / str(number)
+    for number, cache in enumerate(caches):
+        copy = folder / str(number)
         shutil.copytree(cache, copy, ignore=shutil.ignore_patterns("*.pyc", "*.tmp"))
         if uid is not None:
-            for folder, _, files in os.walk(copy):
-                for name in [folder, *(os.path.join(folder, f) for f in files)]:
+            for parent, _, files in os.walk(copy):
+                for name in [parent, *(os.path.join(parent, f) for f in files)]:
                     os.chown(name, uid, uid)
         copies[cache] = copy
     return copies
+
+
+def user_cache_layout(copies: dict[Path, Path], folder: Path) -> None:
+    """Without a mount namespace the copies cannot stand where the caches are: rename each in-tree
+    cache copy (``pkg/__pycache__``) to the name Numba looks for under ``NUMBA_CACHE_DIR=folder``."""
+    from numba.core.caching import _CacheLocator
+
+    for cache, copy in copies.items():
+        if cache.name == "__pycache__":
+            copy.rename(folder / _CacheLocator.get_suitable_cache_subpath(str(cache.parent / "kernel.py")))
 
 
 CHILD_PYTHON = child_python()
@@ -268,7 +279,8 @@ def start_child(job_dir: Path, snippets, questions, limits: Limits, isolation: I
     popen = {}
     if mode.bwrap:
         command = bwrap_command(mode, [CHILD_PYTHON, "-I", CHILD_SCRIPT_INSIDE], library=isolation.library,
-                                writable_caches=private_caches(isolation, job_dir, uid), environment=environment)
+                                writable_caches=private_caches(isolation.numba_caches, job_dir / "numba", uid),
+                                environment=environment)
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
         os.mkdir(tmp, 0o700)
@@ -277,6 +289,12 @@ def start_child(job_dir: Path, snippets, questions, limits: Limits, isolation: I
             job_dir.chmod(0o711)
             os.chown(tmp, uid, uid)
             popen = {"user": uid, "group": uid, "extra_groups": []}
+            # child.py is passed as text: grading/ may be (and should be) unreadable to the child's user
+            command = [CHILD_PYTHON, "-I", "-c", CHILD_SCRIPT.read_text()]
+            if isolation.numba_caches:
+                caches = Path(tmp) / "numba"
+                user_cache_layout(private_caches(isolation.numba_caches, caches, uid), caches)
+                environment["NUMBA_CACHE_DIR"] = str(caches)
     process = subprocess.Popen(command, cwd=tmp if not mode.bwrap else job_dir, stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
                                start_new_session=True, **popen)

@@ -64,7 +64,7 @@ def test_every_solution_gets_full_marks(tmp_path):
 
 
 def test_unsolved_exercises_get_zero_and_say_not_implemented(tmp_path):
-    results = grade(tmp_path, [ROOT / "exercises" / f"{topic}.ipynb" for topic in ("01_sigmoid", "06_cnn", "08_lstm", "09_training")])
+    results = grade(tmp_path, [ROOT / "exercises" / f"{topic}.ipynb" for topic in ("01_sigmoid", "06_cnn", "07_inception", "08_lstm", "09_training")])
     for result in results.values():
         assert result["score"] == 0
         assert all("not implemented" in test["output"] and test["status"] == "failed" for test in result["tests"])

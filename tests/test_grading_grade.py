@@ -64,7 +64,8 @@ def test_every_solution_gets_full_marks(tmp_path):
 
 
 def test_unsolved_exercises_get_zero_and_say_not_implemented(tmp_path):
-    results = grade(tmp_path, [ROOT / "exercises" / f"{topic}.ipynb" for topic in ("01_sigmoid", "06_cnn", "07_inception", "08_lstm", "09_training")])
+    topics = ("01_sigmoid", "06_cnn", "07_inception", "08_lstm", "09_training")
+    results = grade(tmp_path, [ROOT / "exercises" / f"{topic}.ipynb" for topic in topics])
     for result in results.values():
         assert result["score"] == 0
         assert all("not implemented" in test["output"] and test["status"] == "failed" for test in result["tests"])
@@ -303,10 +304,12 @@ def test_results_files_get_unique_names():
 
 def test_a_backward_is_graded_on_the_cache_of_the_learners_own_forward(tmp_path):
     bad_cache = submission(tmp_path, "09_training", "bad_cache", edits=[
-        ("return gamma * x_hat + beta, (x_hat, gamma, inv_std)", "return gamma * x_hat + beta, (x_hat, gamma, 2 * inv_std)")])
+        ("return gamma * x_hat + beta, (x_hat, gamma, inv_std)",
+         "return gamma * x_hat + beta, (x_hat, gamma, 2 * inv_std)")])
     tests = by_name(grade(tmp_path, [bad_cache])["bad_cache"])
     assert tests["batchnorm_forward"]["score"] == 2  # its output is right ...
-    assert tests["batchnorm_backward"]["score"] == 0 and "differs" in tests["batchnorm_backward"]["output"]  # ... its cache is not
+    backward = tests["batchnorm_backward"]
+    assert backward["score"] == 0 and "differs" in backward["output"]  # ... its cache is not
 
 
 NEAREST_CLASS_MEAN = '''
@@ -329,7 +332,8 @@ def test_the_classifier_is_scored_by_its_accuracy_on_held_out_signs(tmp_path):
     paths = [ROOT / "solutions" / "06_cnn.ipynb"] + [
         submission(tmp_path, "06_cnn", name, extra_cells=[source])
         for name, source in (("centroids", NEAREST_CLASS_MEAN), ("constant", CONSTANT_LABELS), ("scores", SCORES))]
-    results = {name: by_name(result)["train_traffic_sign_classifier"] for name, result in grade(tmp_path, paths).items()}
+    results = {name: by_name(result)["train_traffic_sign_classifier"]
+               for name, result in grade(tmp_path, paths).items()}
     assert results["06_cnn"]["score"] == 4 and "4 of 4 reached" in results["06_cnn"]["output"]
     assert results["centroids"]["score"] == 1 and "1 of 4 reached" in results["centroids"]["output"]  # about 65%
     assert results["constant"]["score"] == 0 and "accuracy 7." in results["constant"]["output"]  # 1 in 13
@@ -340,7 +344,7 @@ def test_the_held_out_labels_never_reach_the_learners_process(tmp_path, monkeypa
     sent = []
 
     def recording_start_child(job_dir, snippets, questions, *args):
-        sent.append(pickle.dumps([(task.name, task.expression, task.cases) for task in questions]))  # the job's questions
+        sent.append(pickle.dumps([(task.name, task.expression, task.cases) for task in questions]))  # as in the job
         return start_child(job_dir, snippets, questions, *args)
 
     monkeypatch.setattr(run_student, "start_child", recording_start_child)

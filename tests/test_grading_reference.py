@@ -180,7 +180,8 @@ def test_inception_3a_parameter_count():
 
 def test_lstm_cell_forward_on_a_scalar_cell():
     x, h, c = np.array([[0.5]]), np.array([[-0.3]]), np.array([[0.8]])
-    W_ih, W_hh, b = np.array([[0.1], [0.2], [0.3], [0.4]]), np.array([[0.5], [0.6], [0.7], [0.8]]), np.array([0.0, 0.1, 0.2, 0.3])
+    W_ih, W_hh = np.array([[0.1], [0.2], [0.3], [0.4]]), np.array([[0.5], [0.6], [0.7], [0.8]])
+    b = np.array([0.0, 0.1, 0.2, 0.3])
     a = 0.5 * W_ih[:, 0] - 0.3 * W_hh[:, 0] + b  # gate blocks i, f, g, o
     sig = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
     c_new = sig(a[1]) * 0.8 + sig(a[0]) * np.tanh(a[2])

@@ -68,8 +68,8 @@ class TrainingTask:
     function from inputs X to one label per row; scored by its accuracy on held-out data.
 
     ``draw_split(rng, n_train, n_test)`` draws the training and held-out sets, of ``grading_sizes``
-    for the grader and the smaller ``public_sizes`` for ``check``. The grader's process keeps ``y_test``: only the training set and ``X_test``
-    go to the learner's process, and the predicted labels come back, so the held-out labels never
+    for the grader and the smaller ``public_sizes`` for ``check``. The grader's process keeps
+    ``y_test``: only the training set and ``X_test`` go to the learner's process, and the predicted labels come back, so the held-out labels never
     reach code the learner wrote. ``points`` are shared equally among ``thresholds``: one share for
     each accuracy threshold reached. ``seconds`` bounds training and prediction together.
     """

@@ -1,10 +1,14 @@
 """The grader's reference answers against independent oracles: float64 central differences for
 every gradient, the library's kernels for convolution and pooling, hand-worked small cases."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy.special import expit, log_expit, logsumexp
 
 import nutshell_lib as nl
+from nutshell_lib.layers import LSTM, BatchNorm1D
+from nutshell_lib.optim import Adam, clip_grad_norm
 from nutshell_lib.grading import reference as ref
 from nutshell_lib.grading.questions import GRADING_STREAM, QUESTIONS, draw_cases
 
@@ -243,18 +247,19 @@ def test_inception_3a_parameter_count():
     assert ref.inception_param_count(192, 64, 96, 128, 16, 32, 32) == by_hand == 163_696
 
 
-def test_lstm_forward_on_a_scalar_cell():
+def test_lstm_cell_forward_on_a_scalar_cell():
     x, h, c = np.array([[0.5]]), np.array([[-0.3]]), np.array([[0.8]])
-    W, b = np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]]), np.array([0.0, 0.1, 0.2, 0.3])
-    z = 0.5 * W[0] - 0.3 * W[1] + b
+    W_ih, W_hh = np.array([[0.1], [0.2], [0.3], [0.4]]), np.array([[0.5], [0.6], [0.7], [0.8]])
+    b = np.array([0.0, 0.1, 0.2, 0.3])
+    a = 0.5 * W_ih[:, 0] - 0.3 * W_hh[:, 0] + b  # gate blocks i, f, g, o
     sig = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
-    c_new = sig(z[1]) * 0.8 + sig(z[0]) * np.tanh(z[3])
-    h_new, c_out = ref.lstm_cell_forward(x, h, c, W, b)
-    assert c_out[0, 0] == pytest.approx(c_new) and h_new[0, 0] == pytest.approx(sig(z[2]) * np.tanh(c_new))
+    c_new = sig(a[1]) * 0.8 + sig(a[0]) * np.tanh(a[2])
+    h_new, c_out = ref.lstm_cell_forward(x, h, c, W_ih, W_hh, b)
+    assert c_out[0, 0] == pytest.approx(c_new) and h_new[0, 0] == pytest.approx(sig(a[3]) * np.tanh(c_new))
 
 
 @pytest.mark.parametrize("args", cases("lstm_cell_backward"))
-def test_lstm_backward_central_differences(args):
+def test_lstm_cell_backward_central_differences(args):
     dh, dc, *inputs = args
     grads = ref.lstm_cell_backward(dh, dc, *inputs)
 
@@ -262,5 +267,81 @@ def test_lstm_backward_central_differences(args):
         h, c = ref.lstm_cell_forward(*inputs)
         return np.sum(h * dh) + np.sum(c * dc)
 
-    for value, grad in zip(inputs, grads):  # x, h_prev, c_prev, W, b in the forward's order
+    for value, grad in zip(inputs, grads):  # x, h_prev, c_prev, W_ih, W_hh, b in the forward's order
         assert_gradient(grad, objective, value)
+
+
+def library_lstm(x, h0, c0, W_ih, W_hh, b):
+    """nutshell_lib's LSTM layer holding these weights, after a forward pass from (h0, c0)."""
+    layer = LSTM(x.shape[2], h0.shape[1], dtype=np.float64)
+    for name, value in (("W_ih", W_ih), ("W_hh", W_hh), ("b", b)):
+        layer.params[name][...] = value
+    return layer, layer.forward(x, h0=h0, c0=c0)
+
+
+@pytest.mark.parametrize("args", cases("lstm_backward"))
+def test_lstm_over_a_sequence_matches_the_library_and_central_differences(args):
+    dhs, *inputs = args
+    hs = ref.lstm_forward(*inputs)
+    layer, library_hs = library_lstm(*inputs)
+    np.testing.assert_allclose(hs, library_hs, atol=1e-12)
+    grads = ref.lstm_backward(dhs, *inputs)
+    dx = layer.backward(dhs)
+    library_grads = (dx, layer.dh0, layer.dc0, layer.grads["W_ih"], layer.grads["W_hh"], layer.grads["b"])
+    for ours, library in zip(grads, library_grads):
+        np.testing.assert_allclose(ours, library, atol=1e-12)
+    for value, grad in zip(inputs, grads):  # x, h0, c0, W_ih, W_hh, b in the forward's order
+        assert_gradient(grad, lambda: np.sum(ref.lstm_forward(*inputs) * dhs), value)
+
+
+@pytest.mark.parametrize("args", cases("clip_grad_norm"))
+def test_clip_grad_norm_matches_the_library(args):
+    grads, max_norm = args
+    clipped, norm = ref.clip_grad_norm(grads, max_norm)
+    assert norm == pytest.approx(np.sqrt(sum((g ** 2).sum() for g in grads)), rel=1e-12)
+    model = SimpleNamespace(grads={str(k): g.copy() for k, g in enumerate(grads)})
+    assert clip_grad_norm(model, max_norm) == pytest.approx(norm, rel=1e-12)
+    for ours, library, original in zip(clipped, model.grads.values(), grads):
+        np.testing.assert_allclose(ours, library, rtol=1e-12)
+        assert np.all(ours * original >= 0)  # the direction is kept
+    clipped_norm = np.sqrt(sum((g ** 2).sum() for g in clipped))
+    assert clipped_norm == pytest.approx(min(norm, max_norm), rel=1e-5)
+
+
+@pytest.mark.parametrize("args", cases("adam_step"))
+def test_adam_step_matches_the_library(args):
+    param, grad, m, v, t, lr, beta1, beta2, eps = args
+    new_param, new_m, new_v = ref.adam_step(param, grad, m, v, t, lr, beta1, beta2, eps)
+    model = SimpleNamespace(params={"w": param.copy()}, grads={"w": grad})
+    optimizer = Adam(model, lr=lr, betas=(beta1, beta2), eps=eps)
+    optimizer.steps = t - 1  # the state after t - 1 steps
+    optimizer.state["w"] = {"m": m.copy(), "v": v.copy()}
+    optimizer.step()
+    np.testing.assert_allclose(new_param, model.params["w"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(new_m, optimizer.state["w"]["m"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(new_v, optimizer.state["w"]["v"], rtol=1e-12, atol=1e-15)
+
+
+def test_adams_first_step_moves_every_weight_by_the_learning_rate():
+    # With zero moments, bias correction makes the first step lr * g / (|g| + eps): lr times the sign of g.
+    grad = np.array([3.0, -0.01, 1e-3])
+    param, _, _ = ref.adam_step(np.zeros(3), grad, np.zeros(3), np.zeros(3), 1, 0.1, 0.9, 0.999, 1e-8)
+    np.testing.assert_allclose(param, -0.1 * np.sign(grad), rtol=1e-4)
+
+
+@pytest.mark.parametrize("args", cases("batchnorm_backward"))
+def test_batchnorm_matches_the_library_and_central_differences(args):
+    dout, x, gamma, beta, eps = args
+    out = ref.batchnorm_forward(x, gamma, beta, eps)
+    layer = BatchNorm1D(x.shape[1], eps=eps, dtype=np.float64)
+    layer.params["gamma"][...], layer.params["beta"][...] = gamma, beta
+    np.testing.assert_allclose(out, layer.forward(x, training=True), atol=1e-12)
+    np.testing.assert_allclose(out.mean(axis=0), beta, atol=1e-12)  # normalised, then shifted by beta
+    grads = ref.batchnorm_backward(dout, x, gamma, beta, eps)
+    library = (layer.backward(dout), layer.grads["gamma"], layer.grads["beta"])
+    for ours, theirs in zip(grads, library):
+        np.testing.assert_allclose(ours, theirs, atol=1e-10)
+    for value, grad in zip((x, gamma, beta), grads):
+        # absolute tolerance too: with two examples the output barely depends on x, and dx is near 0
+        numeric = central_difference(lambda: np.sum(ref.batchnorm_forward(x, gamma, beta, eps) * dout), value)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)

@@ -6,11 +6,14 @@ It runs in the learner's own process on the public cases, so it is a help, not a
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass
 
-from .child import flatten_outputs
+import numpy as np
+
+from .child import flatten_outputs, learner_call
 from .feedback import NOT_IMPLEMENTED, advice_lines, judge_case, problem_line
-from .questions import PUBLIC_SEED, PUBLIC_STREAM, QUESTIONS, draw_cases
+from .questions import PUBLIC_SEED, PUBLIC_STREAM, QUESTIONS, TrainingTask, draw_cases
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,15 @@ def check(name: str, function, *, seed: int = PUBLIC_SEED) -> CheckResult:
     if not callable(function):
         raise TypeError(f"function must be the function you wrote, got {type(function).__name__}")
     question = QUESTIONS[name]
+    if isinstance(question, TrainingTask):
+        return check_training(question, function, seed)
+    # The question's call may use the learner's other functions (a backward pass, the cache of its forward).
+    call = learner_call({**getattr(function, "__globals__", {}), name: function}, question.expression)
     lines, verdicts = [], []
     for number, args in enumerate(draw_cases(question, seed, PUBLIC_STREAM), start=1):
         expected = flatten_outputs(question.reference(*copy.deepcopy(args)))
         try:
-            actual = flatten_outputs(function(*copy.deepcopy(args)))
+            actual = flatten_outputs(call(*copy.deepcopy(args)))
         except NotImplementedError:
             print(f"{name}: {NOT_IMPLEMENTED} (replace the `raise NotImplementedError` line with your code)")
             return CheckResult(name, 0, question.n_cases)
@@ -64,3 +71,32 @@ def check(name: str, function, *, seed: int = PUBLIC_SEED) -> CheckResult:
     print(f"{name}: {passed}/{question.n_cases} cases passed")
     print("\n".join("  " + line for line in lines + advice_lines(question, passed, verdicts)))
     return CheckResult(name, passed, question.n_cases)
+
+
+def check_training(task: TrainingTask, function, seed: int) -> CheckResult:
+    """Train on the public split, predict its held-out part, and report the accuracy and the
+    thresholds reached (its "cases"). True when all are reached. An error in the learner's training code is not
+    caught: its traceback, in the learner's own notebook, is the most useful feedback."""
+    split = task.split(seed, PUBLIC_STREAM)
+    start = time.perf_counter()
+    try:
+        labels = np.asarray(function(split.X_train, split.y_train)(split.X_test))
+    except NotImplementedError:
+        print(f"{task.name}: {NOT_IMPLEMENTED} (replace the `raise NotImplementedError` line with your code)")
+        return CheckResult(task.name, 0, len(task.thresholds))
+    seconds = time.perf_counter() - start
+    thresholds = ", ".join(f"{threshold:.0%}" for threshold in task.thresholds)
+    if labels.shape != split.y_test.shape:
+        print(f"{task.name}: FAILED: predict(X) must return one label per image, shape {split.y_test.shape}; "
+              f"it returned shape {labels.shape}")
+        return CheckResult(task.name, 0, len(task.thresholds))
+    accuracy = float(np.mean(labels == split.y_test))
+    reached = task.reached(accuracy)
+    print(f"{task.name}: accuracy {accuracy:.1%} on {len(split.y_test):,} held-out signs, trained on "
+          f"{len(split.y_train):,} in {seconds:.0f} s")
+    print(f"  thresholds {thresholds}: {reached} of {len(task.thresholds)} reached. The grader trains your "
+          f"function on {task.grading_sizes[0]:,} new signs and tests it on {task.grading_sizes[1]:,} that "
+          f"you never see, within {task.seconds:.0f} s on one core.")
+    if reached < len(task.thresholds):
+        print(f"  Hint: {task.hint}")
+    return CheckResult(task.name, reached, len(task.thresholds))

@@ -3,17 +3,20 @@ what it is worth, and the hint a learner sees when it fails.
 
 A question's name is the name of the function the learner writes. Cases are drawn from a seed:
 ``check`` in a notebook uses the public stream, ``nutshell grade`` a separate grading stream, so
-answers hard-coded for the cases a learner has seen do not pass grading.
+answers hard-coded for the cases a learner has seen do not pass grading. Most questions compare
+outputs with a reference (``Question``); a ``TrainingTask`` instead has the learner train a model
+and is scored by its accuracy on held-out data.
 """
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
+from ..datasets import traffic_signs
 from . import diagnoses, mistakes
 from . import reference as ref
 
@@ -31,6 +34,10 @@ class Question:
     recognise a common mistake (a transposed result, a gradient off by the batch size) and return
     a sentence that is shown before the general ``hint``; it returns None when it sees none.
     ``diagnoses.recognise(outputs, *mistakes)`` builds one from reusable mistakes.
+
+    ``call`` says how the learner's code is called on a case: a Python expression evaluated in the
+    learner's namespace with the case's arguments as ``args`` (by default ``name(*args)``), so
+    that a backward pass can be graded on the cache of the learner's own forward pass.
     """
     name: str
     points: float
@@ -43,12 +50,62 @@ class Question:
     atol: float = 1e-8
     outputs: tuple[str, ...] = ()
     diagnose: Callable[[tuple, list, list], str | None] | None = None
+    call: str = ""
+    seconds: float | None = None      # its own time limit in the grader (None: ``--timeout``)
+
+    @property
+    def expression(self) -> str:
+        return self.call or f"{self.name}(*args)"
+
+
+class Split(NamedTuple):
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass(frozen=True)
+class TrainingTask:
+    """A function ``name(X_train, y_train)`` that trains a classifier and returns ``predict``, a
+    function from inputs X to one label per row; scored by its accuracy on held-out data.
+
+    ``draw_split(rng, n_train, n_test)`` draws the training and held-out sets, of ``grading_sizes``
+    for the grader and the smaller ``public_sizes`` for ``check``. The grader's process keeps
+    ``y_test``: only the training set and ``X_test`` go to the learner's process, and the predicted labels come back, so the held-out labels never
+    reach code the learner wrote. ``points`` are shared equally among ``thresholds``: one share for
+    each accuracy threshold reached. ``seconds`` bounds training and prediction together.
+    """
+    name: str
+    points: float
+    draw_split: Callable[[np.random.Generator, int, int], Split]
+    grading_sizes: tuple[int, int]
+    public_sizes: tuple[int, int]
+    thresholds: tuple[float, ...]
+    seconds: float
+    hint: str
+    outputs: tuple[str, ...] = ("labels",)
+    n_cases = 1
+
+    @property
+    def expression(self) -> str:
+        return f"{self.name}(args[0], args[1])(args[2])"
+
+    def split(self, seed: int, stream: int) -> Split:
+        sizes = self.public_sizes if stream == PUBLIC_STREAM else self.grading_sizes
+        return self.draw_split(_case_rng(self.name, seed, stream), *sizes)
+
+    def reached(self, accuracy: float) -> int:
+        return sum(accuracy >= threshold for threshold in self.thresholds)
+
+    def score(self, accuracy: float) -> float:
+        return round(self.points * self.reached(accuracy) / len(self.thresholds), 2)
 
 
 @dataclass(frozen=True)
 class Exercise:
     name: str
-    questions: tuple[Question, ...]
+    questions: tuple[Question | TrainingTask, ...]
     uses_kernels: bool = False
 
     @property
@@ -56,10 +113,14 @@ class Exercise:
         return sum(q.points for q in self.questions)
 
 
+def _case_rng(name: str, seed: int, stream: int) -> np.random.Generator:
+    """Each stream and question gets its own random sequence."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream, zlib.crc32(name.encode()))))
+
+
 def draw_cases(question: Question, seed: int, stream: int) -> list[tuple]:
-    """The question's cases for ``seed``; each stream and question gets its own random sequence."""
-    sequence = np.random.SeedSequence(seed, spawn_key=(stream, zlib.crc32(question.name.encode())))
-    rng = np.random.default_rng(sequence)
+    """The question's cases for ``seed``."""
+    rng = _case_rng(question.name, seed, stream)
     return [question.draw_case(rng) for _ in range(question.n_cases)]
 
 
@@ -254,6 +315,13 @@ def _cnn_step_case(rng):
             float(rng.uniform(0.01, 0.5)))
 
 
+def _traffic_sign_split(rng, n_train, n_test):
+    """Training and held-out signs, each drawn from a seed of its own that the learner never sees."""
+    X_train, y_train = traffic_signs(n_train, seed=int(rng.integers(2 ** 63)))
+    X_test, y_test = traffic_signs(n_test, seed=int(rng.integers(2 ** 63)))
+    return Split(X_train, y_train, X_test, y_test)
+
+
 # 07 ----------------------------------------------------------------------------------------
 
 INCEPTION_BRANCHES = (("1x1", 1, "in"), ("3x3_reduce", 1, "in"), ("3x3", 3, "3x3_reduce"),
@@ -283,16 +351,63 @@ def _param_count_case(rng):
 
 # 08 ----------------------------------------------------------------------------------------
 
-def _lstm_inputs(rng):
+def _lstm_weights(rng, d, h):
+    return (rng.normal(scale=0.5, size=(4 * h, d)), rng.normal(scale=0.5, size=(4 * h, h)),
+            rng.normal(scale=0.1, size=4 * h))
+
+
+def _lstm_cell_case(rng):
     n, d, h = _size(rng, 1, 3), _size(rng, 1, 4), _size(rng, 1, 4)
-    return (rng.normal(size=(n, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h)),
-            rng.normal(scale=0.5, size=(d + h, 4 * h)), rng.normal(scale=0.1, size=4 * h))
+    return (rng.normal(size=(n, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h)), *_lstm_weights(rng, d, h))
+
+
+def _lstm_cell_backward_case(rng):
+    inputs = _lstm_cell_case(rng)
+    n, h = inputs[1].shape
+    return (rng.normal(size=(n, h)), rng.normal(size=(n, h)), *inputs)
+
+
+def _lstm_sequence_case(rng):
+    n, t, d, h = _size(rng, 1, 3), _size(rng, 1, 5), _size(rng, 1, 4), _size(rng, 1, 4)
+    return (rng.normal(size=(n, t, d)), rng.normal(size=(n, h)), rng.normal(size=(n, h)), *_lstm_weights(rng, d, h))
 
 
 def _lstm_backward_case(rng):
-    inputs = _lstm_inputs(rng)
-    n, h = inputs[1].shape
-    return (rng.normal(size=(n, h)), rng.normal(size=(n, h)), *inputs)
+    inputs = _lstm_sequence_case(rng)
+    n, t, _ = inputs[0].shape
+    return (rng.normal(size=(n, t, inputs[1].shape[1])), *inputs)
+
+
+# 09 ----------------------------------------------------------------------------------------
+
+def _shape(rng):
+    return tuple(_size(rng, 1, 4) for _ in range(_size(rng, 1, 3)))
+
+
+def _clip_case(rng):
+    grads = [rng.normal(size=_shape(rng)) for _ in range(_size(rng, 1, 4))]
+    norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
+    return grads, float(norm * rng.choice([0.1, 0.5, 0.9, 1.5, 3.0]))  # some clip, some do not
+
+
+def _adam_case(rng):
+    shape, t = _shape(rng), _size(rng, 1, 50)
+    fresh = t == 1  # the state before the first step is all zeros
+    m = np.zeros(shape) if fresh else rng.normal(scale=0.1, size=shape)
+    v = np.zeros(shape) if fresh else rng.uniform(0.0, 0.02, shape)
+    return (rng.normal(size=shape), rng.normal(size=shape), m, v, t, float(rng.uniform(1e-3, 0.1)),
+            float(rng.uniform(0.8, 0.95)), float(rng.uniform(0.95, 0.9999)), 1e-8)
+
+
+def _batchnorm_case(rng):
+    n, d = _size(rng, 2, 8), _size(rng, 1, 5)
+    return (rng.normal(loc=rng.normal(scale=3.0, size=d), scale=rng.uniform(0.2, 3.0, d), size=(n, d)),
+            rng.normal(size=d), rng.normal(size=d), float(rng.choice([1e-5, 1e-3, 0.1])))
+
+
+def _batchnorm_backward_case(rng):
+    x, gamma, beta, eps = _batchnorm_case(rng)
+    return rng.normal(size=x.shape), x, gamma, beta, eps
 
 
 EXERCISES = {exercise.name: exercise for exercise in (
@@ -444,34 +559,72 @@ EXERCISES = {exercise.name: exercise for exercise in (
                                        "the border: with zero padding a 0 can win a window; pad with -np.inf."))),
     )),
     Exercise("06_cnn", (
-        Question("conv_output_size", 2, _output_size_case, ref.conv_output_size,
-                 "(size + 2 * padding - window) // stride + 1, with integer division.", n_cases=8),
-        Question("cnn_output_shapes", 3, _cnn_shapes_case, ref.cnn_output_shapes,
+        Question("conv_output_size", 1, _output_size_case, ref.conv_output_size,
+                 "(size + 2 * padding - window) // stride + 1, with integer division.", n_cases=8,
+                 outputs=("size",)),
+        Question("cnn_output_shapes", 2, _cnn_shapes_case, ref.cnn_output_shapes,
                  "Keep the batch size; conv sets the channels to K; pool keeps the channels; flatten "
                  "multiplies C * H * W; return one shape tuple per layer."),
-        Question("cnn_training_step", 5, _cnn_step_case, ref.cnn_training_step,
+        Question("cnn_training_step", 3, _cnn_step_case, ref.cnn_training_step,
                  "Backward in reverse order: dense, reshape to the pooled shape, max-pool backward, "
                  "ReLU mask, conv2d_backward (padding 1); update with the gradients of this batch; the loss "
-                 "is measured before the update.", gradient=True),
+                 "is measured before the update.", gradient=True,
+                 outputs=("loss", "w_conv", "b_conv", "w_dense", "b_dense")),
+        TrainingTask("train_traffic_sign_classifier", 4, _traffic_sign_split, (3000, 1000), (2000, 500),
+                     (0.60, 0.75, 0.85, 0.92), 180.0,
+                     "A small CNN trained with the library (Conv2D, ReLU, MaxPool2D, Dense, fit with Adam) for a "
+                     "few epochs reaches well over 92%. Centre the inputs with the training set's mean, return "
+                     "integer labels (argmax of the scores, one per image), and keep the training well inside "
+                     "the time limit."),
     ), uses_kernels=True),
     Exercise("07_inception", (
-        Question("inception_forward", 5, _inception_case, ref.inception_forward,
-                 "Branch order 1x1, 3x3, 5x5, pool; a ReLU after every convolution; the 3x3 and 5x5 convs "
-                 "pad 1 and 2 so all branches keep H x W; concatenate on axis 1."),
         Question("concat_channels_backward", 2, _concat_case, ref.concat_channels_backward,
                  "The gradient of a concatenation is the slice of dy that each input occupied.", gradient=True),
         Question("inception_param_count", 3, _param_count_case, ref.inception_param_count,
                  "A conv with C_in inputs, C_out outputs and a k x k window has C_out*C_in*k*k weights "
-                 "plus C_out biases; the module has six convs (the pool has none)."),
+                 "plus C_out biases; the module has six convs (the pool has none).", outputs=("count",)),
+        Question("inception_forward", 5, _inception_case, ref.inception_forward,
+                 "Branch order 1x1, 3x3, 5x5, pool; a ReLU after every convolution; the 3x3 and 5x5 convs "
+                 "pad 1 and 2 so all branches keep H x W; concatenate on axis 1.", outputs=("out",)),
     ), uses_kernels=True),
     Exercise("08_lstm", (
-        Question("lstm_cell_forward", 4, _lstm_inputs, ref.lstm_cell_forward,
-                 "z = concat([x, h_prev], axis=1) @ W + b; gates i, f, o (sigmoid) and g (tanh) in that "
-                 "order; c = f*c_prev + i*g; h = o*tanh(c)."),
-        Question("lstm_cell_backward", 6, _lstm_backward_case, ref.lstm_cell_backward,
-                 "c receives gradient from dc and through h: dc + dh*o*(1 - tanh(c)**2); the gate "
-                 "gradients go through their nonlinearities into dz, then dW = [x, h_prev].T @ dz.",
-                 gradient=True),
+        Question("lstm_cell_forward", 2, _lstm_cell_case, ref.lstm_cell_forward,
+                 "a = x @ W_ih.T + h_prev @ W_hh.T + b, split into four (N, H) blocks i, f, g, o in that order; "
+                 "i, f, o sigmoid, g tanh; c = f*c_prev + i*g; h = o*tanh(c).", outputs=("h", "c")),
+        Question("lstm_forward", 2, _lstm_sequence_case, ref.lstm_forward,
+                 "Start from h0 and c0, call the cell once per step t on x[:, t], and stack every step's h "
+                 "on axis 1 (batch first: (N, T, H)).", outputs=("hs",)),
+        Question("lstm_cell_backward", 3, _lstm_cell_backward_case, ref.lstm_cell_backward,
+                 "c receives gradient from dc and through h: dc + dh*o*(1 - tanh(c)**2); each gate's gradient "
+                 "goes through its nonlinearity into da (blocks i, f, g, o); then dx = da @ W_ih, "
+                 "dh_prev = da @ W_hh, dW_ih = da.T @ x, dW_hh = da.T @ h_prev.",
+                 gradient=True, outputs=("dx", "dh_prev", "dc_prev", "dW_ih", "dW_hh", "db")),
+        Question("lstm_backward", 3, _lstm_backward_case, ref.lstm_backward,
+                 "Run the forward first and keep every step's (h, c). Go back from the last step: step t's h "
+                 "gets dhs[:, t] plus the dh_prev of step t+1, its c the dc_prev of step t+1; add up the weight "
+                 "gradients over the steps; what is left at step 0 is dh0 and dc0.",
+                 gradient=True, outputs=("dx", "dh0", "dc0", "dW_ih", "dW_hh", "db")),
+    )),
+    Exercise("09_training", (
+        Question("clip_grad_norm", 2, _clip_case, ref.clip_grad_norm,
+                 "The global norm is sqrt of the sum of all squared entries of all the arrays together; scale "
+                 "every array by max_norm / (norm + 1e-6) only when that factor is below 1; return the norm "
+                 "before clipping."),
+        Question("adam_step", 2, _adam_case, ref.adam_step,
+                 "m and v are running averages of grad and grad**2; correct them by 1 - beta1**t and "
+                 "1 - beta2**t (t counts from 1) before the update param - lr * m_hat / (sqrt(v_hat) + eps); "
+                 "return the uncorrected m and v.", outputs=("param", "m", "v")),
+        Question("batchnorm_forward", 2, _batchnorm_case, ref.batchnorm_forward,
+                 "Mean and variance per feature, over the batch (axis 0); the variance is the biased one "
+                 "(np.var); eps goes inside the square root; then gamma * x_hat + beta.", outputs=("out",),
+                 call="batchnorm_forward(*args)[0]"),
+        Question("batchnorm_backward", 4, _batchnorm_backward_case, ref.batchnorm_backward,
+                 "dbeta = sum(dout), dgamma = sum(dout * x_hat) over the batch. For dx, remember that the "
+                 "mean and the variance depend on every input: dx = (dx_hat - mean(dx_hat) - "
+                 "x_hat * mean(dx_hat * x_hat)) / std with dx_hat = dout * gamma. (It is called with the cache "
+                 "of your batchnorm_forward.)",
+                 gradient=True, outputs=("dx", "dgamma", "dbeta"),
+                 call="batchnorm_backward(args[0], batchnorm_forward(*args[1:])[1])"),
     )),
 )}
 

@@ -257,35 +257,98 @@ def inception_param_count(in_channels, c1, c3_reduce, c3, c5_reduce, c5, pool_pr
 
 
 # 08 LSTM ------------------------------------------------------------------------------------
+# The library's layout (nutshell_lib.layers.LSTM, PyTorch's): W_ih (4H, D), W_hh (4H, H), b (4H,),
+# gate blocks i, f, g, o; sequences batch-first, x (N, T, D).
 
-def lstm_cell_forward(x, h_prev, c_prev, W, b):
-    """z = [x, h_prev] @ W + b, gates in the order i, f, o, g. Returns (h, c)."""
-    H = h_prev.shape[1]
-    z = np.concatenate([x, h_prev], axis=1) @ W + b
-    i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 2 * H:3 * H])
-    g = np.tanh(z[:, 3 * H:])
+def _lstm_gates(x, h_prev, W_ih, W_hh, b):
+    """The four gates after their nonlinearities, each (N, H): i, f, g, o."""
+    i, f, g, o = np.split(x @ W_ih.T + h_prev @ W_hh.T + b, 4, axis=1)
+    return sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+
+
+def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b):
+    """One step: x (N, D), h_prev and c_prev (N, H) -> (h, c), both (N, H)."""
+    i, f, g, o = _lstm_gates(x, h_prev, W_ih, W_hh, b)
     c = f * c_prev + i * g
     return o * np.tanh(c), c
 
 
-def lstm_cell_backward(dh, dc, x, h_prev, c_prev, W, b):
-    """Gradients of lstm_cell_forward given dL/dh and dL/dc (from the next step).
+def lstm_cell_backward(dh, dc, x, h_prev, c_prev, W_ih, W_hh, b):
+    """Gradients of lstm_cell_forward given dL/dh and dL/dc (N, H).
 
-    Returns (dx, dh_prev, dc_prev, dW, db).
+    Returns (dx, dh_prev, dc_prev, dW_ih, dW_hh, db).
     """
-    H = h_prev.shape[1]
-    xh = np.concatenate([x, h_prev], axis=1)
-    z = xh @ W + b
-    i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 2 * H:3 * H])
-    g = np.tanh(z[:, 3 * H:])
+    i, f, g, o = _lstm_gates(x, h_prev, W_ih, W_hh, b)
     tanh_c = np.tanh(f * c_prev + i * g)
     dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
-    dz = np.concatenate([
-        dc_total * g * i * (1 - i),
-        dc_total * c_prev * f * (1 - f),
-        dh * tanh_c * o * (1 - o),
-        dc_total * i * (1 - g ** 2),
-    ], axis=1)
-    dxh = dz @ W.T
-    D = x.shape[1]
-    return dxh[:, :D], dxh[:, D:], dc_total * f, xh.T @ dz, dz.sum(axis=0)
+    da = np.concatenate([dc_total * g * i * (1 - i), dc_total * c_prev * f * (1 - f),
+                         dc_total * i * (1 - g ** 2), dh * tanh_c * o * (1 - o)], axis=1)
+    return da @ W_ih, da @ W_hh, dc_total * f, da.T @ x, da.T @ h_prev, da.sum(axis=0)
+
+
+def lstm_forward(x, h0, c0, W_ih, W_hh, b):
+    """The cell over a sequence: x (N, T, D), h0 and c0 (N, H) -> all hidden states (N, T, H)."""
+    h, c, hs = h0, c0, []
+    for t in range(x.shape[1]):
+        h, c = lstm_cell_forward(x[:, t], h, c, W_ih, W_hh, b)
+        hs.append(h)
+    return np.stack(hs, axis=1)
+
+
+def lstm_backward(dhs, x, h0, c0, W_ih, W_hh, b):
+    """Backpropagation through time for lstm_forward, given dL/dhs (N, T, H) for every step's h.
+
+    Returns (dx (N, T, D), dh0, dc0 (N, H), dW_ih, dW_hh, db); the weights' gradients add up over steps.
+    """
+    states = [(h0, c0)]
+    for t in range(x.shape[1]):
+        states.append(lstm_cell_forward(x[:, t], *states[-1], W_ih, W_hh, b))
+    dx = np.zeros_like(x, dtype=np.float64)
+    dW_ih, dW_hh, db = np.zeros_like(W_ih), np.zeros_like(W_hh), np.zeros_like(b)
+    dh, dc = np.zeros_like(h0), np.zeros_like(c0)
+    for t in reversed(range(x.shape[1])):
+        dx[:, t], dh, dc, dWi, dWh, dbt = lstm_cell_backward(dhs[:, t] + dh, dc, x[:, t], *states[t], W_ih, W_hh, b)
+        dW_ih, dW_hh, db = dW_ih + dWi, dW_hh + dWh, db + dbt
+    return dx, dh, dc, dW_ih, dW_hh, db
+
+
+# 09 training in practice --------------------------------------------------------------------
+
+def clip_grad_norm(grads, max_norm):
+    """Rescale a list of gradient arrays together so their global L2 norm is at most ``max_norm``.
+
+    The factor is max_norm / (norm + 1e-6), applied only when it is below 1 (PyTorch's rule).
+    Returns (clipped gradients, a list shaped like ``grads``; the norm before clipping).
+    """
+    norm = np.sqrt(sum(np.sum(np.square(g)) for g in grads))
+    factor = min(1.0, max_norm / (norm + 1e-6))
+    return [g * factor for g in grads], norm
+
+
+def adam_step(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
+    """One Adam update (Kingma & Ba 2015), t counting steps from 1. Returns (param, m, v) after it."""
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return param - learning_rate * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def batchnorm_forward(x, gamma, beta, eps):
+    """Training-mode batch norm of x (N, D) with the batch's mean and (biased) variance per feature."""
+    x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+    return gamma * x_hat + beta
+
+
+def batchnorm_backward(dout, x, gamma, beta, eps):
+    """Gradients of batchnorm_forward given dout (N, D): (dx, dgamma, dbeta).
+
+    The chain rule stage by stage: the mean and the variance both depend on every input.
+    """
+    n = len(x)
+    centred = x - x.mean(axis=0)
+    inv_std = 1.0 / np.sqrt(np.mean(centred ** 2, axis=0) + eps)
+    dx_hat = dout * gamma
+    dvar = -0.5 * inv_std ** 3 * np.sum(dx_hat * centred, axis=0)
+    dmean = -inv_std * np.sum(dx_hat, axis=0) - 2.0 * dvar * np.mean(centred, axis=0)
+    dx = dx_hat * inv_std + dvar * 2.0 * centred / n + dmean / n
+    return dx, np.sum(dout * centred * inv_std, axis=0), np.sum(dout, axis=0)

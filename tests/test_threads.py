@@ -44,22 +44,21 @@ def test_one_thread_means_one_call(two_threads, monkeypatch):
 
 
 def test_helper_threads_take_blocks():
-    """The caller's first block waits until another thread has finished a block: without working
-    helpers this would time out."""
+    """Each thread's first block waits for the other thread's first block: without a working
+    helper, or if one thread took every block, the barrier would time out."""
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("this machine gives Numba a single thread")
     before = numba.get_num_threads()
     numba.set_num_threads(2)
-    caller = threading.get_ident()
-    helper_done = threading.Event()
+    both_running = threading.Barrier(2, timeout=10)
     runners = []
 
     def kernel(first, last):
-        runners.append(threading.get_ident())
-        if threading.get_ident() == caller and first == 0:
-            assert helper_done.wait(timeout=10), "no helper thread took a block"
+        if threading.get_ident() not in runners:
+            runners.append(threading.get_ident())
+            both_running.wait()
         else:
-            helper_done.set()
+            runners.append(threading.get_ident())
 
     try:
         run_in_blocks(kernel, 8, 10**9)

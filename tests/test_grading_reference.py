@@ -195,3 +195,55 @@ def test_lstm_backward_central_differences(args):
 
     for value, grad in zip(inputs, grads):  # x, h_prev, c_prev, W, b in the forward's order
         assert_gradient(grad, objective, value)
+
+
+def test_layernorm_forward_by_hand():
+    # The row (1, 2, 3) has mean 2 and biased variance 2/3, so x_hat = (-1, 0, 1) * sqrt(3/2).
+    y = ref.layernorm_forward(np.array([[1.0, 2.0, 3.0]]), np.array([2.0, 1.0, 1.0]), np.array([0.0, 0.0, 5.0]), 0.0)
+    np.testing.assert_allclose(y, [[-2 * np.sqrt(1.5), 0.0, 5.0 + np.sqrt(1.5)]], rtol=1e-14)
+
+
+@pytest.mark.parametrize("args", cases("layernorm_forward"))
+def test_layernorm_forward_row_by_row(args):
+    x, gamma, beta, eps = args
+    for row, out in zip(x, ref.layernorm_forward(x, gamma, beta, eps)):
+        mean = sum(row) / len(row)
+        var = sum((value - mean) ** 2 for value in row) / len(row)
+        np.testing.assert_allclose(out, gamma * (row - mean) / np.sqrt(var + eps) + beta, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("args", cases("layernorm_backward"))
+def test_layernorm_backward_central_differences(args):
+    dy, x, gamma, beta, eps = args
+    grads = ref.layernorm_backward(dy, x, gamma, beta, eps)
+    for value, grad in zip((x, gamma, beta), grads):
+        assert_gradient(grad, lambda: np.sum(ref.layernorm_forward(x, gamma, beta, eps) * dy), value)
+
+
+@pytest.mark.parametrize("args", cases("residual_block_forward"))
+def test_residual_block_forward_is_input_plus_two_dense_layers(args):
+    x, W1, b1, W2, b2 = args
+    hidden = np.maximum(nl.linear(x, W1, b1), 0)
+    np.testing.assert_allclose(ref.residual_block_forward(x, W1, b1, W2, b2), x + nl.linear(hidden, W2, b2), atol=1e-12)
+
+
+@pytest.mark.parametrize("args", cases("residual_block_backward"))
+def test_residual_block_backward_central_differences(args):
+    dy, *inputs = args
+    grads = ref.residual_block_backward(dy, *inputs)
+    for value, grad in zip(inputs, grads):  # x, W1, b1, W2, b2 in the forward's order
+        assert_gradient(grad, lambda: np.sum(ref.residual_block_forward(*inputs) * dy), value)
+
+
+def test_the_common_mistakes_of_exercise_10_are_named():
+    layernorm, residual = QUESTIONS["layernorm_backward"], QUESTIONS["residual_block_backward"]
+    args = cases("layernorm_backward")[0]
+    dy, x, gamma, _, eps = args
+    right = list(ref.layernorm_backward(*args))
+    constant_statistics = [dy * gamma / np.sqrt(x.var(axis=1, keepdims=True) + eps)] + right[1:]
+    assert "constants" in layernorm.diagnose(args, right, constant_statistics)
+    assert layernorm.diagnose(args, right, right) is None
+    args = cases("residual_block_backward")[0]
+    right = list(ref.residual_block_backward(*args))
+    assert "skip" in residual.diagnose(args, right, [right[0] - args[0]] + right[1:])
+    assert residual.diagnose(args, right, right) is None

@@ -229,6 +229,51 @@ def _lstm_backward_case(rng):
     return (rng.normal(size=(n, h)), rng.normal(size=(n, h)), *inputs)
 
 
+# 10 ----------------------------------------------------------------------------------------
+
+def _layernorm_inputs(rng):
+    n, d = _size(rng, 1, 5), _size(rng, 2, 8)
+    # rows with their own offset and spread, so forgetting the mean or the variance shows
+    x = rng.normal(rng.normal(0.0, 3.0, (n, 1)), rng.uniform(0.1, 3.0, (n, 1)), (n, d))
+    return x, rng.normal(size=d), rng.normal(size=d), float(rng.choice([1e-5, 1e-3, 0.1, 0.5]))
+
+
+def _layernorm_backward_case(rng):
+    x, gamma, beta, eps = _layernorm_inputs(rng)
+    return rng.normal(size=x.shape), x, gamma, beta, eps
+
+
+def _residual_inputs(rng):
+    n, d, h = _size(rng, 1, 5), _size(rng, 1, 5), _size(rng, 1, 6)
+    return (rng.normal(size=(n, d)), rng.normal(scale=0.7, size=(d, h)), rng.normal(scale=0.5, size=h),
+            rng.normal(scale=0.7, size=(h, d)), rng.normal(scale=0.1, size=d))
+
+
+def _residual_backward_case(rng):
+    inputs = _residual_inputs(rng)
+    return (rng.normal(size=inputs[0].shape), *inputs)
+
+
+def _same(actual, candidate, expected):
+    """True when ``actual`` matches ``candidate``, a known mistake, and the mistake is not the answer."""
+    return (actual.shape == candidate.shape and np.allclose(actual, candidate, rtol=1e-6, atol=1e-8)
+            and not np.allclose(candidate, expected, rtol=1e-6, atol=1e-8))
+
+
+def _diagnose_layernorm_backward(args, expected, actual):
+    dy, x, gamma, _, eps = args
+    if actual and _same(actual[0], dy * gamma / np.sqrt(x.var(axis=1, keepdims=True) + eps), expected[0]):
+        return ("dx = dy * gamma / std treats the row's mean and variance as constants, but both depend on "
+                "every entry of the row.")
+    return None
+
+
+def _diagnose_residual_backward(args, expected, actual):
+    if actual and _same(actual[0], expected[0] - args[0], expected[0]):
+        return "dx misses the skip connection: y = x + F(x), so dy reaches x directly as well as through F."
+    return None
+
+
 EXERCISES = {exercise.name: exercise for exercise in (
     Exercise("01_sigmoid", (
         Question("sigmoid", 3, _logits, ref.sigmoid,
@@ -297,6 +342,21 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "c receives gradient from dc and through h: dc + dh*o*(1 - tanh(c)**2); the gate "
                  "gradients go through their nonlinearities into dz, then dW = [x, h_prev].T @ dz.",
                  gradient=True),
+    )),
+    Exercise("10_normalization", (
+        Question("layernorm_forward", 2, _layernorm_inputs, ref.layernorm_forward,
+                 "Mean and variance of each row (axis=1, keepdims=True, the biased variance); "
+                 "y = gamma * (x - mean) / sqrt(var + eps) + beta."),
+        Question("layernorm_backward", 4, _layernorm_backward_case, ref.layernorm_backward,
+                 "dgamma = sum over rows of dy * x_hat, dbeta = sum of dy; with g = dy * gamma, "
+                 "dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps), means taken along each row.",
+                 gradient=True, outputs=("dx", "dgamma", "dbeta"), diagnose=_diagnose_layernorm_backward),
+        Question("residual_block_forward", 1, _residual_inputs, ref.residual_block_forward,
+                 "y = x + relu(x @ W1 + b1) @ W2 + b2: the block's output is added to its own input."),
+        Question("residual_block_backward", 3, _residual_backward_case, ref.residual_block_backward,
+                 "Back through the second dense layer, the ReLU mask and the first dense layer as in "
+                 "exercise 03; then add dy to dx for the skip.",
+                 gradient=True, outputs=("dx", "dW1", "db1", "dW2", "db2"), diagnose=_diagnose_residual_backward),
     )),
 )}
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from nutshell_lib.layers import (
     GELU, LSTM, RNN, AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Flatten, Inception, LastTimeStep,
-    LeakyReLU, MaxPool2D, ReLU, Sequential, SiLU, Sigmoid, Softmax, Tanh,
+    LayerNorm, LeakyReLU, MaxPool2D, ReLU, Sequential, SiLU, Sigmoid, Softmax, Tanh,
 )
 
 F64 = np.float64
@@ -27,10 +27,20 @@ def distinct(rng, shape):
     return (rng.permutation(np.arange(size, dtype=F64)) * (2.0 / size) - 1.0).reshape(shape)
 
 
+def randomized(layer, seed=0):
+    """The layer with every parameter redrawn from a normal distribution, so that no scale is 1 and
+    no shift 0 (the initial values would hide a gradient that forgets gamma, or a missing bias)."""
+    rng = np.random.default_rng(seed)
+    for array in layer.params.values():
+        array[...] = rng.standard_normal(array.shape)
+    return layer
+
+
 def cases():
     """(id, layer factory, input factory) for every layer type."""
     return [
         ("Dense", lambda: Dense(4, 3, rng=1, dtype=F64), lambda r: r.standard_normal((2, 4))),
+        ("Dense-sequence", lambda: Dense(4, 3, rng=1, dtype=F64), lambda r: r.standard_normal((2, 3, 4))),
         ("Sigmoid", Sigmoid, lambda r: 3 * r.standard_normal((3, 4))),
         ("Tanh", Tanh, lambda r: 2 * r.standard_normal((3, 4))),
         ("ReLU", ReLU, lambda r: away_from_zero(r, (3, 4))),
@@ -46,6 +56,7 @@ def cases():
         ("MaxPool2D-padded", lambda: MaxPool2D(3, stride=1, padding=1), lambda r: distinct(r, (2, 1, 4, 3))),
         ("AvgPool2D", lambda: AvgPool2D(2, stride=1), lambda r: r.standard_normal((2, 2, 3, 4))),
         ("BatchNorm1D", lambda: BatchNorm1D(3, dtype=F64), lambda r: r.standard_normal((5, 3))),
+        ("LayerNorm", lambda: randomized(LayerNorm(5, dtype=F64)), lambda r: r.standard_normal((2, 3, 5))),
         ("BatchNorm2D", lambda: BatchNorm2D(2, dtype=F64), lambda r: r.standard_normal((3, 2, 2, 3))),
         ("Inception", lambda: Inception(3, 2, 2, 3, 1, 2, 2, rng=3, dtype=F64),
          lambda r: distinct(r, (2, 3, 4, 4))),

@@ -112,8 +112,8 @@ def test_default_dtype_is_float32_and_input_is_cast():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: Dense(4, 3).forward(np.zeros((2, 5))), "Dense(4 -> 3): expected input (N, 4), got (2, 5)"),
-    (lambda: Dense(4, 3).forward(np.zeros(4)), "Dense(4 -> 3): expected input (N, 4), got (4,)"),
+    (lambda: Dense(4, 3).forward(np.zeros((2, 5))), "Dense(4 -> 3): expected input (N, ..., 4), got (2, 5)"),
+    (lambda: Dense(4, 3).forward(np.zeros(4)), "Dense(4 -> 3): expected input (N, ..., 4), got (4,)"),
     (lambda: Conv2D(3, 6, 5).forward(np.zeros((2, 1, 32, 32))),
      "Conv2D(3 -> 6, 5x5, stride=1, padding=0): expected input (N, 3, H, W), got (2, 1, 32, 32)"),
     (lambda: Conv2D(3, 6, 5).forward(np.zeros((2, 3, 4, 32))), "has H=4, too small for the 5-wide kernel"),
@@ -124,7 +124,7 @@ def test_default_dtype_is_float32_and_input_is_cast():
     (lambda: Inception(3, 1, 1, 1, 1, 1, 1).forward(np.zeros((1, 2, 4, 4))),
      "expected input (N, 3, H, W), got (1, 2, 4, 4)"),
     (lambda: Sequential([Dense(4, 3), Dense(2, 1)]).forward(np.zeros((1, 4))),
-     "Sequential layer 1: Dense(2 -> 1): expected input (N, 2), got (1, 3)"),
+     "Sequential layer 1: Dense(2 -> 1): expected input (N, ..., 2), got (1, 3)"),
     (lambda: Dense(0, 3), "Dense(0 -> 3): in_features must be a positive int, got 0"),
     (lambda: Dense(4, 2.5), "Dense(4 -> 2.5): out_features must be a positive int, got 2.5"),
     (lambda: Conv2D(3, 6, 0), "Conv2D(3 -> 6): kernel_size must be positive, got 0"),

@@ -15,6 +15,7 @@ from .dropout import Dropout
 from .flatten import Flatten
 from .inception import Inception
 from .last_step import LastTimeStep
+from .layernorm import LayerNorm
 from .lstm import LSTM
 from .pool import AvgPool2D, MaxPool2D
 from .rnn import RNN
@@ -23,7 +24,7 @@ from .serialization import load_into, save
 
 __all__ = [
     "Layer", "Composite", "Sequential",
-    "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D",
+    "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax",
     "Inception", "RNN", "LSTM", "LastTimeStep",
     "save", "load_into",

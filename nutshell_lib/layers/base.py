@@ -59,18 +59,28 @@ class Layer:
         return dy
 
 
-def check_input(layer: Layer, x, layout: str, ndim: int, **sizes: int) -> np.ndarray:
-    """Validate the input of ``layer``: ``ndim`` dimensions and, for each named axis, a fixed size.
+def check_input(layer: Layer, x, layout: str, **sizes: int) -> np.ndarray:
+    """Validate the input of ``layer``: the dimensions ``layout`` names and, for each named axis, a
+    fixed size.
 
-    ``layout`` names the axes, e.g. ``"(N, C, H, W)"``; ``sizes`` maps an axis name to its
+    ``layout`` names the axes, e.g. ``"(N, C, H, W)"``; an axis ``...`` stands for any number of
+    axes, none included, e.g. ``"(N, ..., in_features)"``. ``sizes`` maps an axis name to its
     required length, e.g. ``C=3``. The error shows what was expected, e.g.
-    ``Dense(4 -> 3): expected input (N, 4), got (2, 5)``.
+    ``Dense(4 -> 3): expected input (N, ..., 4), got (2, 5)``.
     """
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
         raise TypeError(f"{layer!r}: expected a real-valued input array, got dtype {x.dtype}")
     axes = [axis.strip() for axis in layout.strip("()").split(",")]
-    if x.ndim != ndim or any(x.shape[axes.index(name)] != size for name, size in sizes.items()):
+    if "..." in axes:
+        rank_fits = x.ndim >= len(axes) - 1
+        split = axes.index("...")
+        # axes after the "..." are counted from the end
+        position = {axis: index if index < split else index - len(axes) for index, axis in enumerate(axes)}
+    else:
+        rank_fits = x.ndim == len(axes)
+        position = {axis: index for index, axis in enumerate(axes)}
+    if not rank_fits or any(x.shape[position[name]] != size for name, size in sizes.items()):
         expected = "(" + ", ".join(str(sizes.get(axis, axis)) for axis in axes) + ")"
         raise ValueError(f"{layer!r}: expected input {expected}, got {x.shape}")
     return x

@@ -49,7 +49,7 @@ class Conv2D(Layer):
 
     def forward(self, x, training=True):
         """x (N, C, H, W) -> y (N, K, P, Q)."""
-        x = check_input(self, x, "(N, C, H, W)", 4, C=self.in_channels)
+        x = check_input(self, x, "(N, C, H, W)", C=self.in_channels)
         for axis, length, window, step, pad in zip("HW", x.shape[2:], self.kernel_size, self.stride, self.padding):
             if output_size(length, window, step, pad) < 1:
                 raise ValueError(f"{self!r}: input {x.shape} has {axis}={length}, too small for the "

@@ -35,7 +35,7 @@ class _Pool2D(Layer):
 
     def forward(self, x, training=True):
         """x (N, C, H, W) -> y (N, C, P, Q) with P = (H + 2 padding - size) // stride + 1 (Q likewise)."""
-        x = check_input(self, x, "(N, C, H, W)", 4)
+        x = check_input(self, x, "(N, C, H, W)")
         for axis, length, window, step, pad in zip("HW", x.shape[2:], self.size, self.stride, self.padding):
             if output_size(length, window, step, pad) < 1:
                 raise ValueError(f"{self!r}: input {x.shape} has {axis}={length}, smaller than the window {window}")

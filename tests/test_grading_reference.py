@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import nutshell_lib as nl
+from nutshell_lib.layers import LayerNorm
 from nutshell_lib.grading import reference as ref
 from nutshell_lib.grading.questions import GRADING_STREAM, QUESTIONS, draw_cases
 
@@ -247,3 +248,15 @@ def test_the_common_mistakes_of_exercise_10_are_named():
     right = list(ref.residual_block_backward(*args))
     assert "skip" in residual.diagnose(args, right, [right[0] - args[0]] + right[1:])
     assert residual.diagnose(args, right, right) is None
+
+
+@pytest.mark.parametrize("args", cases("layernorm_backward"))
+def test_layernorm_matches_the_library(args):
+    dy, x, gamma, beta, eps = args
+    layer = LayerNorm(x.shape[1], eps=eps, dtype=np.float64)
+    layer.params["gamma"][...], layer.params["beta"][...] = gamma, beta
+    np.testing.assert_allclose(ref.layernorm_forward(x, gamma, beta, eps), layer.forward(x), atol=1e-12)
+    dx, dgamma, dbeta = ref.layernorm_backward(dy, x, gamma, beta, eps)
+    np.testing.assert_allclose(dx, layer.backward(dy), atol=1e-12)
+    np.testing.assert_allclose(dgamma, layer.grads["gamma"], atol=1e-12)
+    np.testing.assert_allclose(dbeta, layer.grads["beta"], atol=1e-12)

@@ -7,7 +7,7 @@ import numpy as np
 
 from nutshell_lib.layers import (
     GELU, LSTM, RNN, AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Flatten, Inception, LastTimeStep,
-    LayerNorm, LeakyReLU, MaxPool2D, ReLU, Sequential, SiLU, Sigmoid, Softmax, Tanh,
+    LayerNorm, LeakyReLU, MaxPool2D, ReLU, Residual, Sequential, SiLU, Sigmoid, Softmax, Tanh,
 )
 
 F64 = np.float64
@@ -65,4 +65,6 @@ def cases():
         ("LastTimeStep", LastTimeStep, lambda r: r.standard_normal((2, 3, 4))),
         ("Sequential", lambda: Sequential([Dense(4, 5, rng=6, dtype=F64), Tanh(), Dense(5, 2, rng=7, dtype=F64)]),
          lambda r: r.standard_normal((3, 4))),
+        ("Residual", lambda: Residual(Sequential([Dense(4, 5, rng=8, dtype=F64), Tanh(), Dense(5, 4, rng=9, dtype=F64)])),
+         lambda r: r.standard_normal((2, 3, 4))),
     ]

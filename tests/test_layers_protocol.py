@@ -7,8 +7,10 @@ import pytest
 
 from layer_cases import F64, cases
 from nutshell_lib.layers import (
-    LSTM, RNN, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Dropout, Inception, MaxPool2D, ReLU, Sequential,
+    LSTM, RNN, BatchNorm1D, BatchNorm2D, Composite, Conv2D, Dense, Dropout, Inception, MaxPool2D, ReLU, Residual,
+    Sequential, Tanh,
 )
+from nutshell_lib.optim import SGD
 
 CASES = cases() + [("Dropout", lambda: Dropout(0.3, rng=0), lambda r: r.standard_normal((4, 5)))]
 IDS = [c[0] for c in CASES]
@@ -65,6 +67,74 @@ def test_sequential_dotted_names_are_the_childrens_live_arrays():
     model.forward(np.ones((5, 4), np.float32))
     model.backward(np.ones((5, 3), np.float32))
     assert model.grads["2.W"] is model[2].grads["W"]
+
+
+def test_sequential_layers_are_read_only_so_params_cannot_miss_a_layer():
+    model = Sequential([Dense(3, 3, rng=0)])
+    with pytest.raises(TypeError, match=re.escape("Sequential.layers is read-only; build a new model")):
+        model.layers.append(Dense(3, 1, rng=1))
+    with pytest.raises(TypeError, match="read-only"):
+        model.layers[0] = Dense(3, 1, rng=1)
+    with pytest.raises(TypeError, match="does not support item assignment"):
+        model.children["1"] = Dense(3, 1, rng=1)
+    assert model.layers == (model[0],) and list(model.params) == ["0.W", "0.b"]
+    longer = Sequential([*model.layers, Dense(3, 1, rng=1)])  # the documented way: a new model
+    assert list(longer.params) == ["0.W", "0.b", "1.W", "1.b"]
+    assert longer.params["0.W"] is model.params["0.W"]
+    assert longer.forward(np.ones((2, 3))).shape == (2, 1)
+
+
+def test_composite_params_are_read_only_views_of_live_arrays():
+    model = Sequential([Dense(3, 2, rng=0), ReLU(), BatchNorm1D(2)])
+    W = model[0].params["W"]
+    for kind in ("params", "grads", "buffers"):
+        arrays = getattr(model, kind)
+        key = next(iter(arrays))
+        with pytest.raises(TypeError, match=re.escape(f"Sequential.{kind} is a read-only view of its parts' arrays, "
+                                                      f"so {kind}[{key!r}] = ... cannot replace one")):
+            arrays[key] = np.zeros_like(arrays[key])
+        with pytest.raises(TypeError, match=re.escape(f"{key!r} cannot be deleted")):
+            del arrays[key]
+    assert model[0].params["W"] is W  # nothing was replaced
+    model.params["0.W"][...] = 2.0
+    model.params["0.W"] -= 0.5  # augmented assignment stores the same array back: allowed
+    np.testing.assert_array_equal(W, 1.5)
+    with pytest.raises(KeyError):
+        model.params["0"]
+    assert "0.W" in model.params and "1.W" not in model.params and len(model.params) == 4
+
+
+def test_composite_views_follow_replaced_grads_and_children():
+    model = Sequential([Dense(3, 2, rng=0)])
+    grads = model.grads
+    model.forward(np.ones((4, 3)))
+    model.backward(np.ones((4, 2)))  # Dense replaces its grads arrays
+    assert grads["0.W"] is model[0].grads["W"]
+    np.testing.assert_array_equal(grads["0.W"], 4.0)
+
+
+def test_optimizer_trains_every_part_of_a_nested_composite():
+    rng = np.random.default_rng(0)
+    body = Sequential([Tanh(), Dense(4, 4, rng=1, dtype=np.float64)])
+    model = Sequential([Dense(3, 4, rng=0, dtype=np.float64), Residual(body)])
+    assert list(model.params) == ["0.W", "0.b", "1.body.1.W", "1.body.1.b"]
+    before = {name: array.copy() for name, array in model.params.items()}
+    model.forward(rng.standard_normal((5, 3)))
+    model.backward(rng.standard_normal((5, 4)))
+    SGD(model, lr=0.1).step()
+    inner = model[1].body[1]
+    np.testing.assert_allclose(inner.params["W"], before["1.body.1.W"] - 0.1 * inner.grads["W"], rtol=1e-12)
+    np.testing.assert_allclose(model[0].params["b"], before["0.b"] - 0.1 * model[0].grads["b"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("children, error, message", [
+    ({"a.b": ReLU()}, ValueError, "Composite: part names must be non-empty strings without dots, got 'a.b'"),
+    ({"": ReLU()}, ValueError, "Composite: part names must be non-empty strings without dots, got ''"),
+    ({"a": "relu"}, TypeError, "Composite: part 'a' must be a Layer, got str"),
+])
+def test_composite_checks_its_parts(children, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        Composite(children)
 
 
 def test_nested_and_inception_names():
@@ -135,6 +205,8 @@ def test_default_dtype_is_float32_and_input_is_cast():
     (lambda: Inception(3, 2, 0, 3, 1, 2, 2), "Inception: n3x3_reduce must be a positive int, got 0"),
     (lambda: Dense(3, 2, dtype=np.int32), "Dense(3 -> 2): dtype must be float32 or float64, got int32"),
     (lambda: Sequential([]), "Sequential: needs at least one layer"),
+    (lambda: Residual(Dense(4, 3)).forward(np.zeros((2, 4))),
+     "Residual: the body maps input (2, 4) to (2, 3); x + body(x) needs the same shape"),
 ])
 def test_clear_value_errors(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nutshell_lib.layers import LayerNorm
+from nutshell_lib.layers import Dense, LayerNorm, Residual, Sequential, Tanh
 
 
 def reference_layer_norm(x, gamma, beta, eps):
@@ -56,3 +56,17 @@ def test_layer_norm_default_parameters_and_float32():
 def test_layer_norm_rejects_bad_arguments(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+def test_residual_adds_the_body_to_its_input():
+    rng = np.random.default_rng(0)
+    body = Sequential([Dense(4, 6, rng=1, dtype=np.float64), Tanh(), Dense(6, 4, rng=2, dtype=np.float64)])
+    block = Residual(body)
+    x, dy = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))
+    np.testing.assert_allclose(block.forward(x), x + body.forward(x), rtol=1e-12)
+    body.forward(x)
+    expected_dx = dy + body.backward(dy)
+    block.forward(x)
+    np.testing.assert_allclose(block.backward(dy), expected_dx, rtol=1e-12)
+    assert list(block.params) == ["body.0.W", "body.0.b", "body.2.W", "body.2.b"]
+    assert block.params["body.2.W"] is body[2].params["W"]

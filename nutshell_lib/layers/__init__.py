@@ -18,12 +18,13 @@ from .last_step import LastTimeStep
 from .layernorm import LayerNorm
 from .lstm import LSTM
 from .pool import AvgPool2D, MaxPool2D
+from .residual import Residual
 from .rnn import RNN
 from .sequential import Sequential
 from .serialization import load_into, save
 
 __all__ = [
-    "Layer", "Composite", "Sequential",
+    "Layer", "Composite", "Sequential", "Residual",
     "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax",
     "Inception", "RNN", "LSTM", "LastTimeStep",

@@ -4,13 +4,15 @@ A layer is an object with
 
 - ``forward(x, training=True) -> y``: computes the output and remembers what backward needs;
 - ``backward(dy) -> dx``: given dL/dy, returns dL/dx and sets ``grads`` (dL/d each parameter);
-- ``params``: a dict name -> array of the trainable parameters. These are the live arrays the
+- ``params``: a mapping name -> array of the trainable parameters. These are the live arrays the
   layer computes with, so an optimizer updates them in place (``W -= lr * dW``);
-- ``grads``: a dict with the same keys. Each backward replaces its arrays (nothing accumulates);
-- ``buffers``: a dict of state that is saved with the model but not trained (BatchNorm's running
+- ``grads``: a mapping with the same keys. Each backward replaces its arrays (nothing accumulates);
+- ``buffers``: a mapping of state that is saved with the model but not trained (BatchNorm's running
   statistics); empty for most layers.
 
-``backward`` never writes into ``dy`` and returns the same result when called twice in a row.
+A simple layer's mappings are dicts it fills itself; a composite's are read-only views of its
+children's (see ``composite``). ``backward`` never writes into ``dy`` and returns the same result
+when called twice in a row.
 """
 from __future__ import annotations
 
@@ -21,9 +23,11 @@ class Layer:
     """Base class: a layer without parameters. Subclasses override forward and backward."""
 
     def __init__(self) -> None:
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.buffers: dict[str, np.ndarray] = {}
+        self.params, self.grads, self.buffers = self._new_arrays()
+
+    def _new_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Empty params, grads and buffers dicts, which the layer fills; composites return views instead."""
+        return {}, {}, {}
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         raise NotImplementedError

@@ -14,8 +14,8 @@ class Dense(Layer):
     Parameters: ``W`` (in_features, out_features), He-normal (std sqrt(2 / in_features)), and
     ``b`` (out_features,), zeros. Input x (N, ..., in_features), output y (N, ..., out_features):
     any leading axes, as PyTorch's ``Linear``, so in a sequence model x (N, T, D) the same map
-    applies at every time step. ``dtype`` (float32 by default, float64 for gradient checks) is the parameters' dtype; inputs
-    are cast to it.
+    applies at every time step. ``dtype`` (float32 by default, float64 for gradient checks) is the
+    parameters' dtype; inputs are cast to it.
     """
 
     def __init__(self, in_features: int, out_features: int, *, rng=None, dtype=np.float32):

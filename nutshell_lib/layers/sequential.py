@@ -4,22 +4,39 @@ from __future__ import annotations
 from .composite import Composite
 
 
+class LayerTuple(tuple):
+    """A Sequential's layers: a tuple whose list methods explain how to get a longer model, since
+    appending to a running model would leave its parameters out of the optimizer's sight."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("Sequential.layers is read-only; build a new model from the old layers instead, "
+                        "e.g. Sequential([*model.layers, Dense(8, 3)]), and a new optimizer for it")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = __setitem__ = __delitem__ = _refuse
+
+
 class Sequential(Composite):
     """``Sequential([Dense(4, 8), ReLU(), Dense(8, 3)])``: forward runs the layers in order,
-    backward runs their backwards in reverse. ``model.layers`` is the list; ``model[i]`` a layer."""
+    backward runs their backwards in reverse. ``model.layers`` is a tuple (read-only: the model's
+    parts are fixed when it is built); ``model[i]`` a layer."""
 
     def __init__(self, layers):
         layers = list(layers)
         if not layers:
             raise ValueError("Sequential: needs at least one layer, got an empty list")
         super().__init__({str(index): layer for index, layer in enumerate(layers)})
-        self.layers = layers
+
+    @property
+    def layers(self) -> LayerTuple:
+        return LayerTuple(self.children.values())
 
     def __getitem__(self, index):
         return self.layers[index]
 
     def __len__(self) -> int:
-        return len(self.layers)
+        return len(self.children)
 
     def __repr__(self) -> str:
         lines = [f"  ({index}) {layer!r}".replace("\n", "\n  ") for index, layer in enumerate(self.layers)]
@@ -34,9 +51,10 @@ class Sequential(Composite):
         return x
 
     def backward(self, dy):
-        for index in reversed(range(len(self.layers))):
+        layers = self.layers
+        for index in reversed(range(len(layers))):
             try:
-                dy = self.layers[index].backward(dy)
+                dy = layers[index].backward(dy)
             except ValueError as error:
                 raise ValueError(f"Sequential layer {index}: {error}") from error
         return dy

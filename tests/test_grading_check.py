@@ -31,19 +31,29 @@ def test_unsolved_is_reported_not_raised(capsys):
     def sigmoid(z):
         raise NotImplementedError("write `sigmoid` here")
 
-    assert check("sigmoid", sigmoid) is False
+    assert not check("sigmoid", sigmoid)
     assert "sigmoid: not implemented yet" in capsys.readouterr().out
 
 
 def test_errors_and_wrong_shapes_are_explained_per_case(capsys):
-    assert not check("sigmoid_grad", lambda z: 1 / 0)
+    assert not check("sigmoid", lambda z: 1 / 0)
     assert "case 1: FAILED: ZeroDivisionError: division by zero" in capsys.readouterr().out
-    assert not check("dense_backward", lambda dout, x, w, b: (dout @ w.T, (x.T @ dout).T, dout.sum(axis=0)))
-    assert "output 1 has shape" in capsys.readouterr().out
-    assert not check("perceptron_epoch", lambda w, b, X, y, lr: (w, b))
-    assert "returned 2 array(s), expected 3" in capsys.readouterr().out
+    assert not check("dense_tanh_backward", lambda dout, x, w, b: (dout @ w.T, np.zeros((1, 1)), dout.sum(axis=0)))
+    assert "dw has shape (1, 1), expected" in capsys.readouterr().out
+    assert not check("pocket_perceptron", lambda X, y, epochs, lr: (np.zeros(X.shape[1]), 0.0))
+    assert "returned 2 array(s), expected 3 (w, b and errors)" in capsys.readouterr().out
     assert not check("sigmoid", lambda z: None)
     assert "returned NoneType, not numbers or arrays" in capsys.readouterr().out
+
+
+def test_the_result_is_true_only_when_every_case_passes_and_a_notebook_shows_nothing_for_it(capsys):
+    from IPython.core.formatters import DisplayFormatter
+
+    passed = check("sigmoid", QUESTIONS["sigmoid"].reference)
+    failed = check("sigmoid", lambda z: np.zeros(np.shape(z)))
+    assert passed and not failed and (passed.passed, failed.passed, failed.cases) == (5, 0, 5)
+    assert repr(failed) == "CheckResult('sigmoid': 0/5 cases passed)"
+    assert DisplayFormatter().format(passed) == ({}, {})  # no Out[...] under the printed report
 
 
 def test_a_scalar_may_come_back_as_a_size_one_array(capsys):

@@ -118,24 +118,24 @@ def test_patching_numpy_or_the_checks_does_not_pass(tmp_path):
     path = submission(tmp_path, "01_sigmoid", "patching", extra_cells=[PATCHING_SIGMOID])
     tests = by_name(grade(tmp_path, [path])["patching"])
     assert tests["sigmoid"]["score"] == 0 and "differs" in tests["sigmoid"]["output"]
-    assert tests["sigmoid_grad"]["score"] == 0  # it calls the broken sigmoid
+    assert tests["binary_cross_entropy_with_logits"]["score"] == 0  # it calls the broken sigmoid
 
 
 def test_an_endless_loop_times_out_and_the_batch_goes_on(tmp_path):
     looping = submission(tmp_path, "02_perceptron", "looping",
-                         edits=[("    return np.where(X @ w + b >= 0, 1.0, -1.0)", "    while True:\n        pass")])
+                         edits=[("    return np.min(y * (X @ w + b)) / np.linalg.norm(w)", "    while True:\n        pass")])
     solved = ROOT / "solutions" / "02_perceptron.ipynb"
     results = grade(tmp_path, [looping, solved], limits=Limits(seconds=4, memory_bytes=1 << 30))
     tests = by_name(results["looping"])
-    assert tests["perceptron_predict"]["score"] == 0 and "timed out" in tests["perceptron_predict"]["output"]
-    assert tests["perceptron_epoch"]["score"] == 7  # each question runs in its own process
+    assert tests["geometric_margin"]["score"] == 0 and "timed out" in tests["geometric_margin"]["output"]
+    assert tests["pocket_perceptron"]["score"] == 7  # each question runs in its own process
     assert results["02_perceptron"]["score"] == 10
 
 
 def test_the_time_limit_is_per_question(tmp_path):
     slow = submission(tmp_path, "02_perceptron", "slow", edits=[
-        ("    return np.where(X @ w + b >= 0, 1.0, -1.0)", "    import time\n    time.sleep(0.4)\n    return np.where(X @ w + b >= 0, 1.0, -1.0)"),
-        ("    mistakes = 0\n", "    import time\n    time.sleep(0.4)\n    mistakes = 0\n"),
+        ("    return np.min(y * (X @ w + b)) / np.linalg.norm(w)", "    import time\n    time.sleep(0.4)\n    return np.min(y * (X @ w + b)) / np.linalg.norm(w)"),
+        ("    w, b = np.zeros(X.shape[1]), 0.0\n", "    import time\n    time.sleep(0.4)\n    w, b = np.zeros(X.shape[1]), 0.0\n"),
     ])
     # Each question takes about 2 s of its 3 s; together they take longer than one limit.
     assert grade(tmp_path, [slow], limits=Limits(seconds=3, memory_bytes=1 << 30))["slow"]["score"] == 10
@@ -152,23 +152,23 @@ def test_definitions_that_hang_fail_every_question_and_the_batch_goes_on(tmp_pat
 
 def test_a_memory_hog_gets_a_verdict(tmp_path):
     hog = submission(tmp_path, "02_perceptron", "hog", edits=[
-        ("    return np.where(X @ w + b >= 0, 1.0, -1.0)", "    return np.ones(1 << 34)"),
-        ("    mistakes = 0\n", "    hoard = []\n    while True:\n        hoard.append(np.empty(10 ** 7))\n"),
+        ("    return np.min(y * (X @ w + b)) / np.linalg.norm(w)", "    return np.ones(1 << 34)"),
+        ("    w, b = np.zeros(X.shape[1]), 0.0\n", "    hoard = []\n    while True:\n        hoard.append(np.empty(10 ** 7))\n"),
     ])
     tests = by_name(grade(tmp_path, [hog])["hog"])
-    for name in ("perceptron_predict", "perceptron_epoch"):
+    for name in ("geometric_margin", "pocket_perceptron"):
         assert tests[name]["score"] == 0 and "out of memory" in tests[name]["output"]
 
 
 def test_a_crash_or_an_exit_gets_a_verdict(tmp_path):
     crashing = submission(tmp_path, "02_perceptron", "crashing", edits=[
-        ("    return np.where(X @ w + b >= 0, 1.0, -1.0)", "    import os, signal\n    os.kill(os.getpid(), signal.SIGSEGV)"),
-        ("    mistakes = 0\n", "    import os\n    os._exit(0)\n"),
+        ("    return np.min(y * (X @ w + b)) / np.linalg.norm(w)", "    import os, signal\n    os.kill(os.getpid(), signal.SIGSEGV)"),
+        ("    w, b = np.zeros(X.shape[1]), 0.0\n", "    import os\n    os._exit(0)\n"),
     ])
     tests = by_name(grade(tmp_path, [crashing])["crashing"])
-    assert "crashed (SIGSEGV)" in tests["perceptron_predict"]["output"]
-    assert "ended before returning a result" in tests["perceptron_epoch"]["output"]
-    assert tests["perceptron_predict"]["score"] == tests["perceptron_epoch"]["score"] == 0
+    assert "crashed (SIGSEGV)" in tests["geometric_margin"]["output"]
+    assert "ended before returning a result" in tests["pocket_perceptron"]["output"]
+    assert tests["geometric_margin"]["score"] == tests["pocket_perceptron"]["score"] == 0
 
 
 def test_files_that_are_not_notebooks_get_a_verdict(tmp_path):
@@ -207,7 +207,7 @@ def test_a_renamed_or_deleted_function_gets_a_verdict(tmp_path):
                       drop_cells_with="def logistic_regression_step")
     tests = by_name(grade(tmp_path, [path])["renamed"])
     assert "`sigmoid` not found" in tests["sigmoid"]["output"]
-    assert "NameError" in tests["sigmoid_grad"]["output"]  # it calls sigmoid
+    assert "NameError" in tests["binary_cross_entropy_with_logits"]["output"]  # it calls sigmoid
     assert "`logistic_regression_step` not found" in tests["logistic_regression_step"]["output"]
     assert all(test["score"] == 0 for test in tests.values())
 
@@ -227,12 +227,13 @@ def test_partial_credit_per_case_and_per_question(tmp_path):
         "def conv2d_naive(x, w, b, stride=1, padding=0):",
         "def conv2d_naive(x, w, b, given_stride=1, padding=0):\n    stride = 1")])
     half_done = submission(tmp_path, "02_perceptron", "half_done",
-                           edits=[("    w = np.array(w, dtype=np.float64)\n", "    raise NotImplementedError\n")])
+                           edits=[("    w, b = np.zeros(X.shape[1]), 0.0\n", "    raise NotImplementedError\n")])
     results = grade(tmp_path, [ignores_stride, half_done], seed=seed)
     conv = by_name(results["ignores_stride"])
-    assert conv["conv2d_naive"]["score"] == round(4 * stride_one_cases / 5, 2)
+    assert conv["conv2d_naive"]["score"] == round(QUESTIONS["conv2d_naive"].points * stride_one_cases / 5, 2)
     assert conv["conv2d_naive"]["status"] == "failed" and "shape" in conv["conv2d_naive"]["output"]
-    assert conv["conv2d_backward_naive"]["score"] == 6
+    assert "Likely mistake: y has the size for stride 1" in conv["conv2d_naive"]["output"]
+    assert conv["conv2d_backward_naive"]["score"] == QUESTIONS["conv2d_backward_naive"].points
     assert results["half_done"]["score"] == 3
 
 
@@ -251,7 +252,18 @@ def test_only_definitions_run_and_broken_cells_are_reported(tmp_path):
 def test_warnings_are_shown_but_not_scored(tmp_path):
     path = submission(tmp_path, "01_sigmoid", "naive", extra_cells=["def sigmoid(z):\n    return 1 / (1 + np.exp(-z))"])
     tests = by_name(grade(tmp_path, [path])["naive"])
-    assert tests["sigmoid"]["score"] == 3 and "RuntimeWarning: overflow" in tests["sigmoid"]["output"]
+    assert tests["sigmoid"]["score"] == QUESTIONS["sigmoid"].points
+    assert "RuntimeWarning: overflow" in tests["sigmoid"]["output"]
+
+
+def test_a_naive_cross_entropy_loses_points_and_is_told_why(tmp_path):
+    path = submission(tmp_path, "01_sigmoid", "naive_loss", extra_cells=[
+        "def binary_cross_entropy_with_logits(z, y):\n    p = sigmoid(z)\n"
+        "    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), (p - y) / len(y)"])
+    test = by_name(grade(tmp_path, [path])["naive_loss"])["binary_cross_entropy_with_logits"]
+    assert test["score"] < QUESTIONS["binary_cross_entropy_with_logits"].points
+    assert "loss contains NaN or inf; dz is right" in test["output"]
+    assert "Likely mistake: loss contains inf or NaN: log(sigmoid(z)) is log(0)" in test["output"]
 
 
 def test_the_reference_answers_cannot_be_imported_by_the_submission(tmp_path):

@@ -18,8 +18,7 @@ from pathlib import Path
 import nbformat
 
 from .child import flatten_outputs
-from .compare import compare
-from .feedback import NOT_IMPLEMENTED, case_line, problem_line
+from .feedback import NOT_IMPLEMENTED, advice_lines, judge_case, problem_line
 from .notebook_source import Extracted, exercise_name, extract
 from .questions import EXERCISES, GRADING_STREAM, Exercise, Question, draw_cases
 from .run_student import Limits, QuestionRun, run_submission
@@ -69,24 +68,23 @@ def reference_answers(question: Question, seed: int) -> Answers:
 def score_question(question: Question, answers: Answers, run: QuestionRun) -> dict:
     """One Gradescope test: points for the share of cases passed, and the story of each case."""
     lines = [f"While loading your definitions: {error}" for error in run.setup_errors]
-    passed = 0
+    verdicts = []
     if not run.found and not run.verdict:
         lines.append(f"function `{question.name}` not found: was it renamed, or its cell deleted? The grader "
                      f"looks for `def {question.name}(...)` at the top level of a code cell.")
     elif all(case.status == "not_implemented" for case in run.cases):
         lines.append(f"{NOT_IMPLEMENTED}: `{question.name}` still raises NotImplementedError")
     else:
-        for number, (expected, case) in enumerate(zip(answers.expected, run.cases), start=1):
+        for number, (args, expected, case) in enumerate(zip(answers.cases, answers.expected, run.cases), start=1):
             if case.status != "ok":
                 lines.append(problem_line(number, case.message))
                 continue
-            comparison = compare(expected, case.outputs, rtol=question.rtol, atol=question.atol)
-            passed += comparison.passed
-            lines.append(case_line(number, comparison, question.gradient))
+            verdicts.append(judge_case(question, number, args, expected, case.outputs))
+            lines.append(verdicts[-1].line)
         if run.verdict:
             lines.append(f"The run stopped: {run.verdict}.")
-    if passed < question.n_cases:
-        lines.append(f"Hint: {question.hint}")
+    passed = sum(verdict.passed for verdict in verdicts)
+    lines += advice_lines(question, passed, verdicts)
     if run.printed:
         lines.append(f"Printed by your code (warnings are shown, never scored):\n{run.printed}")
     score = round(question.points * passed / question.n_cases, 2)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
 
+from . import diagnoses, mistakes
 from . import reference as ref
 
 PUBLIC_STREAM = 0
@@ -28,6 +30,7 @@ class Question:
     says "dw differs" rather than "output 1 differs". ``diagnose(args, expected, actual)`` may
     recognise a common mistake (a transposed result, a gradient off by the batch size) and return
     a sentence that is shown before the general ``hint``; it returns None when it sees none.
+    ``diagnoses.recognise(outputs, *mistakes)`` builds one from reusable mistakes.
     """
     name: str
     points: float
@@ -73,42 +76,72 @@ def _logits(rng):
     return (z,)
 
 
+def _cross_entropy_case(rng):
+    n = _size(rng, 3, 12)
+    z = rng.normal(0.0, 4.0, n)
+    y = rng.integers(0, 2, n).astype(np.float64)
+    # One confidently wrong logit, where 1 - sigmoid(z) or sigmoid(z) rounds to 0 and log gives -inf,
+    # and one confidently right one; |z| up to 1000.
+    z[:2] = rng.choice([-1, 1], 2) * rng.uniform(40, 1000, 2)
+    y[0], y[1] = float(z[0] < 0), float(z[1] > 0)
+    order = rng.permutation(n)
+    return z[order], y[order]
+
+
 def _logistic_case(rng):
     n, d = _size(rng, 3, 12), _size(rng, 1, 5)
     X = rng.normal(size=(n, d))
     y = rng.integers(0, 2, n).astype(np.float64)
-    return rng.normal(size=d), float(rng.normal()), X, y, float(rng.uniform(0.05, 1.0))
+    return (rng.normal(size=d), float(rng.normal()), X, y, float(rng.uniform(0.05, 1.0)),
+            float(rng.uniform(0.05, 0.5)))
+
+
+def _confidently_wrong_loss_too_small(args, expected, actual):
+    """A finite loss below the right one on a case with extreme logits: p was clipped."""
+    return (np.max(np.abs(args[0])) > 30 and actual["loss"].shape == ()
+            and actual["loss"] < expected["loss"] - 1.0 and diagnoses.close(actual["dz"], expected["dz"]))
 
 
 # 02 ----------------------------------------------------------------------------------------
 
-def _perceptron_data(rng):
-    n, d = _size(rng, 4, 12), _size(rng, 1, 4)
-    X = rng.normal(size=(n, d))
-    y = np.where(X @ rng.normal(size=d) + rng.normal(scale=0.3, size=n) >= 0, 1.0, -1.0)
+def _labelled_points(rng, n, d):
+    """Points labelled +-1 by a random boundary away from the origin, with a few labels flipped."""
+    X = rng.normal(size=(n, d)) + rng.normal(scale=2.0, size=d)
+    y = np.where(X @ rng.normal(size=d) + rng.normal() >= 0, 1.0, -1.0)
+    flipped = rng.random(n) < 0.15
+    y[flipped] = -y[flipped]
+    return X, y
+
+
+def _margin_case(rng):
+    d = _size(rng, 1, 4)
+    X, y = _labelled_points(rng, _size(rng, 3, 12), d)
     return rng.normal(size=d), float(rng.normal()), X, y
 
 
-def _predict_case(rng):
-    w, b, X, _ = _perceptron_data(rng)
-    return w, b, X
-
-
-def _epoch_case(rng):
-    return (*_perceptron_data(rng), float(rng.uniform(0.1, 1.0)))
+def _pocket_case(rng):
+    X, y = _labelled_points(rng, _size(rng, 6, 16), _size(rng, 1, 3))
+    return X, y, _size(rng, 1, 4), float(rng.uniform(0.1, 1.0))
 
 
 # 03 ----------------------------------------------------------------------------------------
 
 def _dense_case(rng):
-    n, d, m = _size(rng, 1, 5), _size(rng, 1, 6), _size(rng, 1, 5)
-    return rng.normal(size=(n, m)), rng.normal(size=(n, d)), rng.normal(size=(d, m)), rng.normal(size=m)
+    n, d, m = _size(rng, 2, 5), _size(rng, 1, 6), _size(rng, 1, 5)
+    return (rng.normal(size=(n, m)), rng.normal(size=(n, d)), rng.normal(scale=0.7, size=(d, m)),
+            rng.normal(scale=0.3, size=m))
 
 
-def _mlp_case(rng):
-    n, d, h, k = _size(rng, 2, 8), _size(rng, 2, 5), _size(rng, 2, 6), _size(rng, 2, 4)
-    return (rng.normal(size=(n, d)), rng.integers(0, k, n), rng.normal(scale=0.7, size=(d, h)),
-            rng.normal(scale=0.1, size=h), rng.normal(scale=0.7, size=(h, k)), rng.normal(scale=0.1, size=k))
+def _mlp3_case(rng):
+    n, d, h1, h2, k = _size(rng, 2, 8), _size(rng, 2, 5), _size(rng, 2, 6), _size(rng, 2, 6), _size(rng, 2, 4)
+    return (rng.normal(size=(n, d)), rng.integers(0, k, n),
+            rng.normal(scale=0.7, size=(d, h1)), rng.normal(scale=0.1, size=h1),
+            rng.normal(scale=0.7, size=(h1, h2)), rng.normal(scale=0.1, size=h2),
+            rng.normal(scale=0.7, size=(h2, k)), rng.normal(scale=0.1, size=k))
+
+
+def _batch_size(args):
+    return len(args[0])
 
 
 # 04 ----------------------------------------------------------------------------------------
@@ -116,7 +149,8 @@ def _mlp_case(rng):
 def _conv_geometry(rng):
     n, c, k = _size(rng, 1, 2), _size(rng, 1, 3), _size(rng, 1, 3)
     r, s = _size(rng, 1, 3), _size(rng, 1, 3)
-    stride, padding = _size(rng, 1, 2), _size(rng, 0, 2)
+    # A stride below the kernel size makes windows overlap (where `=` instead of `+=` shows).
+    stride, padding = _size(rng, 1, max(1, max(r, s) - 1)), _size(rng, 0, 2)
     h, w = _size(rng, max(1, r - 2 * padding), 7), _size(rng, max(1, s - 2 * padding), 7)
     x = rng.normal(size=(n, c, h, w))
     weights = rng.normal(size=(k, c, r, s))
@@ -135,23 +169,55 @@ def _conv_backward_case(rng):
     return rng.normal(size=(x.shape[0], w.shape[0], p, q)), x, w, stride, padding
 
 
+def _conv_shape(args, stride, padding):
+    x, w = args[0], args[1]
+    return (x.shape[0], w.shape[0], ref.conv_output_size(x.shape[2], w.shape[2], stride, padding),
+            ref.conv_output_size(x.shape[3], w.shape[3], stride, padding))
+
+
+def _conv_forward_mistakes():
+    stride, padding = (lambda args: args[3]), (lambda args: args[4])
+    return (
+        diagnoses.when(lambda args, e, a: padding(args) > 0 and a["y"].shape != e["y"].shape
+                       and a["y"].shape == _conv_shape(args, stride(args), 0),
+                       "y has the size of a convolution without padding: pad x with `padding` zeros on "
+                       "each side of H and W first."),
+        diagnoses.when(lambda args, e, a: stride(args) > 1 and a["y"].shape != e["y"].shape
+                       and a["y"].shape == _conv_shape(args, 1, padding(args)),
+                       "y has the size for stride 1: output pixel (i, j) reads the window starting at "
+                       "(i * stride, j * stride)."),
+        diagnoses.same_as("y", mistakes.conv2d_flipped, "y is the true convolution, with the kernel flipped: "
+                          "deep learning's convolution is cross-correlation, w[k, c, r, s] multiplies "
+                          "x_pad[n, c, i*stride + r, j*stride + s]."),
+        diagnoses.same_as("y", mistakes.conv2d_without_bias, "the bias is missing: add b[k] to every "
+                          "output pixel of filter k."),
+    )
+
+
 # 05 ----------------------------------------------------------------------------------------
 
-def _pool_geometry(rng):
+def _pool_geometry(rng, padding=False):
     size = _size(rng, 2, 3)
     stride = _size(rng, 1, size)  # stride < size makes windows overlap
+    pad = _size(rng, 0, size // 2) if padding else 0
     shape = (_size(rng, 1, 2), _size(rng, 1, 3), _size(rng, size, 8), _size(rng, size, 8))
-    return rng.normal(size=shape), size, stride
+    return rng.normal(size=shape), size, stride, pad
 
 
-def _pool_case(rng):
-    return _pool_geometry(rng)
-
-
-def _pool_backward_case(rng):
-    x, size, stride = _pool_geometry(rng)
+def _avg_pool_backward_case(rng):
+    x, size, stride, _ = _pool_geometry(rng)
     out = (ref.conv_output_size(x.shape[2], size, stride, 0), ref.conv_output_size(x.shape[3], size, stride, 0))
     return rng.normal(size=x.shape[:2] + out), x, size, stride
+
+
+def _padded_pool_case(rng):
+    return _pool_geometry(rng, padding=True)
+
+
+def _padded_pool_backward_case(rng):
+    x, size, stride, padding = _pool_geometry(rng, padding=True)
+    out = tuple(ref.conv_output_size(n, size, stride, padding) for n in x.shape[2:])
+    return rng.normal(size=x.shape[:2] + out), x, size, stride, padding
 
 
 # 06 ----------------------------------------------------------------------------------------
@@ -276,42 +342,151 @@ def _diagnose_residual_backward(args, expected, actual):
 
 EXERCISES = {exercise.name: exercise for exercise in (
     Exercise("01_sigmoid", (
-        Question("sigmoid", 3, _logits, ref.sigmoid,
-                 "1 / (1 + exp(-z)); for very negative z, exp(-z) overflows: rewrite with exp(z) there."),
-        Question("sigmoid_grad", 3, _logits, ref.sigmoid_grad, "sigma'(z) = sigma(z) * (1 - sigma(z)).",
-                 gradient=True),
+        Question("sigmoid", 2, _logits, ref.sigmoid,
+                 "1 / (1 + exp(-z)); for very negative z, exp(-z) overflows (a warning, and the result is "
+                 "still right); exp(z) / (1 + exp(z)) there avoids it.", outputs=("s",),
+                 diagnose=diagnoses.recognise(("s",), diagnoses.non_finite(
+                     "s", "exp(z) / (1 + exp(z)) is inf / inf for large positive z; use it only where z < 0"))),
+        Question("binary_cross_entropy_with_logits", 4, _cross_entropy_case, ref.binary_cross_entropy_with_logits,
+                 "With p = sigmoid(z): -log p = log(1 + exp(-z)) and -log(1 - p) = log(1 + exp(z)); "
+                 "np.logaddexp(0, t) computes log(1 + exp(t)) for any t without overflow. "
+                 "dL/dz = (sigmoid(z) - y) / N.", gradient=True, outputs=("loss", "dz"),
+                 diagnose=diagnoses.recognise(
+                     ("loss", "dz"),
+                     diagnoses.non_finite("loss", "log(sigmoid(z)) is log(0) = -inf once sigmoid(z) rounds to 0 "
+                                          "(z below about -745), and log(1 - sigmoid(z)) once it rounds to 1 "
+                                          "(z above about 37); write the loss with the logits instead"),
+                     diagnoses.when(_confidently_wrong_loss_too_small,
+                                    "the loss is too small on a case with a confidently wrong logit: clipping p "
+                                    "(to 1 - 1e-12, say) caps an example's loss at about 28, where the right "
+                                    "loss is about |z|; write the loss with the logits instead."),
+                     diagnoses.off_by_batch("loss", _batch_size, too_large="the loss is the mean over the "
+                                            "examples, not their sum"),
+                     diagnoses.off_by_batch("dz", _batch_size, too_large="the loss is the mean over the N "
+                                            "examples, so dz = (sigmoid(z) - y) / N"),
+                     diagnoses.sign_flipped("dz", "dL/dz = (sigmoid(z) - y) / N, not y - sigmoid(z)"))),
         Question("logistic_regression_step", 4, _logistic_case, ref.logistic_regression_step,
-                 "dL/dw = X.T @ (p - y) / N and dL/db = mean(p - y); the loss is measured before the step.",
-                 gradient=True),
+                 "loss = mean cross-entropy + weight_decay / 2 * sum(w**2), measured before the step; "
+                 "dL/dw = X.T @ (p - y) / N + weight_decay * w; dL/db = mean(p - y), the bias is not decayed.",
+                 gradient=True, outputs=("w_new", "b_new", "loss"),
+                 diagnose=diagnoses.recognise(
+                     ("w_new", "b_new", "loss"),
+                     diagnoses.same_as("w_new", mistakes.step_w_without_decay, "w_new ignores the weight decay: "
+                                       "the penalty weight_decay / 2 * ||w||**2 adds weight_decay * w to dL/dw."),
+                     diagnoses.same_as("w_new", mistakes.step_w_uphill, "w_new moved uphill: gradient descent "
+                                       "subtracts learning_rate times the gradient."),
+                     diagnoses.same_as("b_new", mistakes.step_b_decayed, "the bias was decayed too: the penalty "
+                                       "is on w only, so dL/db is just mean(p - y)."),
+                     diagnoses.same_as("loss", mistakes.step_loss_without_penalty, "the loss lacks the penalty "
+                                       "weight_decay / 2 * ||w||**2."),
+                     diagnoses.same_as("loss", mistakes.step_loss_after_the_step, "the loss is measured after the "
+                                       "step; return the one of the weights you were given."))),
     )),
     Exercise("02_perceptron", (
-        Question("perceptron_predict", 3, _predict_case, ref.perceptron_predict,
-                 "Return +1 where X @ w + b >= 0 and -1 elsewhere, one label per row of X."),
-        Question("perceptron_epoch", 7, _epoch_case, ref.perceptron_epoch,
-                 "Visit the rows in order; a row with y_i * (w . x_i + b) <= 0 is a mistake and updates "
-                 "w and b at once, before the next row is looked at."),
+        Question("geometric_margin", 3, _margin_case, ref.geometric_margin,
+                 "min over the rows of y_i * (w . x_i + b) / ||w||, with ||w|| = np.linalg.norm(w).",
+                 outputs=("margin",),
+                 diagnose=diagnoses.recognise(
+                     ("margin",),
+                     diagnoses.same_as("margin", mistakes.margin_not_normalised, "the margin is not divided by "
+                                       "||w||: a score w . x + b grows when w and b are scaled, a distance does not."),
+                     diagnoses.same_as("margin", mistakes.margin_without_labels, "the margin ignores the labels: "
+                                       "y_i * (w . x_i + b) is negative for a row on the wrong side, |w . x_i + b| "
+                                       "never is."),
+                     diagnoses.same_as("margin", mistakes.margin_of_the_farthest, "that is the farthest row's "
+                                       "distance: the margin is the closest one's, the minimum."))),
+        Question("pocket_perceptron", 7, _pocket_case, ref.pocket_perceptron,
+                 "Run the perceptron rule from w = 0, b = 0; after every update count the rows with "
+                 "y_i * (w . x_i + b) <= 0, and keep a copy of (w, b) and that count whenever it is "
+                 "strictly smaller than the pocket's. The pocket starts as (zeros, 0.0, N).",
+                 outputs=("w", "b", "errors"),
+                 diagnose=diagnoses.recognise(
+                     ("w", "b", "errors"),
+                     diagnoses.same_as("w", mistakes.pocket_w_last, "w is the weights at the end of the run, not "
+                                       "the pocket's: keep a copy (w.copy()) when the errors drop; `best_w = w` "
+                                       "is a second name for the array that `w +=` goes on changing."),
+                     diagnoses.same_as("w", mistakes.pocket_w_last_in_a_tie, "in a tie the pocket keeps the "
+                                       "first weights: replace it only when the errors are strictly fewer."))),
     )),
     Exercise("03_backprop", (
-        Question("dense_backward", 4, _dense_case, ref.dense_backward,
-                 "dx = dout @ w.T, dw = x.T @ dout, db sums dout over the batch.", gradient=True),
-        Question("mlp_loss_and_grads", 6, _mlp_case, ref.mlp_loss_and_grads,
-                 "Average the loss over the batch; softmax's gradient is (probs - onehot) / N; "
-                 "ReLU passes gradient only where its input was > 0.", gradient=True),
+        Question("dense_tanh_backward", 4, _dense_case, ref.dense_tanh_backward,
+                 "With y = tanh(z), z = x @ w + b: dz = dout * (1 - y**2); then dx = dz @ w.T, "
+                 "dw = x.T @ dz, db = dz summed over the batch.", gradient=True, outputs=("dx", "dw", "db"),
+                 diagnose=diagnoses.recognise(
+                     ("dx", "dw", "db"),
+                     diagnoses.same_as("dx", mistakes.dense_tanh_dx_without_slope, "the tanh's slope is "
+                                       "missing: multiply dout by 1 - y**2 before the dense layer's gradients."),
+                     diagnoses.same_as("dx", mistakes.dense_tanh_dx_tanh_twice, "the slope is 1 - y**2 with "
+                                       "y = tanh(z) the output: you took tanh of the output once more."),
+                     diagnoses.transposed("dw", "dw = x.T @ dz has the shape of w"),
+                     diagnoses.when(lambda args, e, a: a["db"].shape == args[0].shape,
+                                    "db has one row per example: sum it over the batch (axis 0)."))),
+        Question("mlp3_loss_and_grads", 6, _mlp3_case, ref.mlp3_loss_and_grads,
+                 "Forward: h1 = tanh(X @ W1 + b1), h2 = tanh(h1 @ W2 + b2), scores = h2 @ W3 + b3; "
+                 "softmax_cross_entropy gives the loss and dscores (with the 1/N already in it). "
+                 "Backward: the output layer, then each tanh layer: multiply by 1 - h**2, then dense.",
+                 gradient=True, outputs=("loss", "dW1", "db1", "dW2", "db2", "dW3", "db3"),
+                 diagnose=diagnoses.recognise(
+                     ("loss", "dW1", "db1", "dW2", "db2", "dW3", "db3"),
+                     *(diagnoses.off_by_batch(name, _batch_size, too_small="softmax_cross_entropy's dscores "
+                                              "already carry the 1/N; divide by N once only")
+                       for name in ("dW1", "dW2", "dW3")),
+                     *(diagnoses.transposed(name) for name in ("dW1", "dW2", "dW3")),
+                     diagnoses.sign_flipped("dW3", "dscores = (probs - onehot) / N"),
+                     diagnoses.same_as("dW1", mistakes.mlp3_dW1_without_first_slope, "dW1 misses the first "
+                                       "tanh's slope: multiply dh1 by 1 - h1**2."))),
     )),
     Exercise("04_conv", (
-        Question("conv2d_naive", 4, _conv_case, ref.conv2d,
+        Question("conv2d_naive", 2, _conv_case, ref.conv2d,
                  "Pad first, then y[n, k, i, j] = sum(x_pad[n, :, i*stride:i*stride+R, j*stride:j*stride+S] "
-                 "* w[k]) + b[k]; output size (H + 2*padding - R) // stride + 1."),
-        Question("conv2d_backward_naive", 6, _conv_backward_case, ref.conv2d_backward,
+                 "* w[k]) + b[k]; output size (H + 2*padding - R) // stride + 1.", outputs=("y",),
+                 diagnose=diagnoses.recognise(("y",), *_conv_forward_mistakes())),
+        Question("conv2d_im2col", 3, _conv_case, ref.conv2d,
+                 "Build cols (N, C*R*S, P*Q): for each tap (r, s), x_pad[:, :, r:r + stride*P:stride, "
+                 "s:s + stride*Q:stride] is that tap's value in every window; order the rows (c, r, s) like "
+                 "w.reshape(K, C*R*S); then y = w_rows @ cols + b, reshaped to (N, K, P, Q).", outputs=("y",),
+                 diagnose=diagnoses.recognise(("y",), *_conv_forward_mistakes())),
+        Question("conv2d_backward_naive", 5, _conv_backward_case, ref.conv2d_backward,
                  "Mirror the forward loops: each window adds dy[n,k,i,j] * w[k] into dx_pad and "
-                 "dy[n,k,i,j] * window into dw[k]; crop the padding off dx at the end.", gradient=True),
+                 "dy[n,k,i,j] * window into dw[k]; crop the padding off dx at the end.", gradient=True,
+                 outputs=("dx", "dw", "db"),
+                 diagnose=diagnoses.recognise(
+                     ("dx", "dw", "db"),
+                     diagnoses.padding_not_cropped("dx", lambda args: args[4]),
+                     diagnoses.assigned_not_added("dx", mistakes.conv2d_backward_dx_assigned,
+                                                  partial(mistakes.conv2d_backward_dx_assigned, filters_summed=True)),
+                     diagnoses.when(lambda args, e, a: a["db"].shape != e["db"].shape and a["db"].ndim > 1,
+                                    "db sums dy over the batch and every position: dy.sum(axis=(0, 2, 3))."))),
     )),
     Exercise("05_pool", (
-        Question("max_pool_naive", 4, _pool_case, ref.max_pool,
-                 "Output size (H - size) // stride + 1; take the max of each size x size window."),
-        Question("max_pool_backward_naive", 6, _pool_backward_case, ref.max_pool_backward,
-                 "Send dy to the position of each window's max; when windows overlap, one input can be "
-                 "the max of several windows, so add (+=), don't assign.", gradient=True),
+        Question("avg_pool_backward", 3, _avg_pool_backward_case, ref.avg_pool_backward,
+                 "Every input of window (i, j) gets dy[n, c, i, j] / size**2; with stride < size the windows "
+                 "overlap, so add (+=), don't assign.", gradient=True, outputs=("dx",),
+                 diagnose=diagnoses.recognise(
+                     ("dx",),
+                     diagnoses.assigned_not_added("dx", mistakes.avg_pool_backward_assigned),
+                     diagnoses.same_as("dx", lambda dy, x, size, stride: ref.avg_pool_backward(dy, x, size, stride)
+                                       * size ** 2, "dx is size**2 times too large: the window's mean divides "
+                                       "by size**2, so each input gets dy / size**2."))),
+        Question("max_pool_padded", 3, _padded_pool_case, ref.max_pool,
+                 "Pad H and W with `padding` rows and columns of -inf on each side (padding must never win), "
+                 "then take the max of each size x size window every `stride`; output size "
+                 "(H + 2*padding - size) // stride + 1.", outputs=("y",),
+                 diagnose=diagnoses.recognise(
+                     ("y",),
+                     diagnoses.same_as("y", mistakes.max_pool_zero_padded, "padding with zeros lets a 0 win "
+                                       "windows of negative values at the border: pad with -np.inf."),
+                     diagnoses.when(lambda args, e, a: args[3] > 0 and a["y"].shape == ref.max_pool(*args[:3]).shape,
+                                    "y has the size of pooling without padding: pad first."))),
+        Question("max_pool_padded_backward", 4, _padded_pool_backward_case, ref.max_pool_backward,
+                 "Send dy to the position of each window's max in the padded input; windows overlap when "
+                 "stride < size, so add (+=); crop the padding off at the end.", gradient=True, outputs=("dx",),
+                 diagnose=diagnoses.recognise(
+                     ("dx",),
+                     diagnoses.padding_not_cropped("dx", lambda args: args[4]),
+                     diagnoses.assigned_not_added("dx", mistakes.max_pool_backward_assigned),
+                     diagnoses.same_as("dx", mistakes.max_pool_backward_zero_padded, "gradient is missing at "
+                                       "the border: with zero padding a 0 can win a window; pad with -np.inf."))),
     )),
     Exercise("06_cnn", (
         Question("conv_output_size", 2, _output_size_case, ref.conv_output_size,

@@ -20,47 +20,53 @@ def sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def sigmoid_grad(z):
-    """Elementwise derivative of the sigmoid: s * (1 - s)."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+def binary_cross_entropy_with_logits(z, y):
+    """Mean binary cross-entropy of labels y (N,) in {0, 1} under p = sigmoid(z), from the logits
+    z (N,), and dL/dz (N,). Exact for any float64 z: -[y log p + (1-y) log(1-p)] = log(1 + e^z) - y z."""
+    loss = np.mean(np.logaddexp(0.0, z) - y * z)
+    return loss, (sigmoid(z) - y) / len(y)
 
 
-def logistic_regression_step(w, b, X, y, learning_rate):
-    """One gradient-descent step on the mean binary cross-entropy.
+def logistic_regression_step(w, b, X, y, learning_rate, weight_decay):
+    """One gradient-descent step on mean binary cross-entropy + weight_decay / 2 * ||w||^2 (the bias
+    is not decayed). X (N, D), y (N,) in {0, 1}, w (D,), b scalar.
 
-    X (N, D), y (N,) in {0, 1}, w (D,), b scalar. Returns (w_new, b_new, loss) where loss is
-    measured before the step.
+    Returns (w_new, b_new, loss) with the loss measured before the step.
     """
-    logits = X @ w + b
-    # -[y log p + (1-y) log(1-p)] rewritten with logits, so large |logits| cannot give log(0).
-    loss = np.mean(np.logaddexp(0.0, logits) - y * logits)
-    error = (sigmoid(logits) - y) / len(y)
-    return w - learning_rate * (X.T @ error), b - learning_rate * error.sum(), loss
+    cross_entropy, dlogits = binary_cross_entropy_with_logits(X @ w + b, y)
+    loss = cross_entropy + 0.5 * weight_decay * np.sum(w ** 2)
+    return w - learning_rate * (X.T @ dlogits + weight_decay * w), b - learning_rate * dlogits.sum(), loss
 
 
 # 02 perceptron ------------------------------------------------------------------------------
 
-def perceptron_predict(w, b, X):
-    """Labels in {-1, +1}: +1 where X @ w + b >= 0."""
-    return np.where(X @ w + b >= 0, 1.0, -1.0)
+def geometric_margin(w, b, X, y):
+    """The smallest signed distance y_i (w . x_i + b) / ||w|| of a row of X (N, D) from the boundary;
+    negative when some row is on the wrong side."""
+    return np.min(y * (X @ w + b)) / np.linalg.norm(w)
 
 
-def perceptron_epoch(w, b, X, y, learning_rate):
-    """One pass of the perceptron rule over the rows of X in order.
+def pocket_perceptron(X, y, epochs, learning_rate):
+    """The perceptron rule from w = 0, b = 0 for ``epochs`` passes over the rows in order, keeping in
+    its "pocket" the (w, b) with the fewest training errors (rows with y_i (w . x_i + b) <= 0) seen
+    at the start or after any update; the first such in a tie.
 
-    A row is a mistake when y_i * (w . x_i + b) <= 0; then w += lr * y_i * x_i, b += lr * y_i.
-    Returns (w, b, number_of_mistakes).
+    Returns (w, b, errors) of the pocket.
     """
-    w = np.array(w, dtype=np.float64)
-    b = float(b)
-    mistakes = 0
-    for x_i, y_i in zip(X, y):
-        if y_i * (x_i @ w + b) <= 0:
-            w = w + learning_rate * y_i * x_i
-            b = b + learning_rate * y_i
-            mistakes += 1
-    return w, b, mistakes
+    w, b = np.zeros(X.shape[1]), 0.0
+
+    def errors_of(w, b):
+        return int(np.sum(y * (X @ w + b) <= 0))
+
+    pocket = (w, b, errors_of(w, b))
+    for _ in range(epochs):
+        for x_i, y_i in zip(X, y):
+            if y_i * (x_i @ w + b) <= 0:
+                w, b = w + learning_rate * y_i * x_i, b + learning_rate * y_i
+                errors = errors_of(w, b)
+                if errors < pocket[2]:
+                    pocket = (w, b, errors)
+    return pocket
 
 
 # 03 backpropagation -------------------------------------------------------------------------
@@ -68,6 +74,12 @@ def perceptron_epoch(w, b, X, y, learning_rate):
 def dense_backward(dout, x, w, b):
     """Gradients of y = x @ w + b. dout (N, M), x (N, D), w (D, M) -> (dx, dw, db)."""
     return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+
+
+def dense_tanh_backward(dout, x, w, b):
+    """Gradients of y = tanh(x @ w + b). dout (N, M), x (N, D), w (D, M) -> (dx, dw, db)."""
+    y = np.tanh(x @ w + b)
+    return dense_backward(dout * (1.0 - y ** 2), x, w, b)
 
 
 def softmax_cross_entropy(scores, y):
@@ -81,17 +93,18 @@ def softmax_cross_entropy(scores, y):
     return loss, dscores / n
 
 
-def mlp_loss_and_grads(X, y, W1, b1, W2, b2):
-    """Two-layer net: scores = relu(X @ W1 + b1) @ W2 + b2, softmax cross-entropy.
+def mlp3_loss_and_grads(X, y, W1, b1, W2, b2, W3, b3):
+    """Three-layer net: scores = tanh(tanh(X @ W1 + b1) @ W2 + b2) @ W3 + b3, softmax cross-entropy.
 
-    Returns (loss, dW1, db1, dW2, db2).
+    Returns (loss, dW1, db1, dW2, db2, dW3, db3).
     """
-    pre = X @ W1 + b1
-    hidden = np.maximum(pre, 0.0)
-    loss, dscores = softmax_cross_entropy(hidden @ W2 + b2, y)
-    dhidden, dW2, db2 = dense_backward(dscores, hidden, W2, b2)
-    _, dW1, db1 = dense_backward(dhidden * (pre > 0), X, W1, b1)
-    return loss, dW1, db1, dW2, db2
+    h1 = np.tanh(X @ W1 + b1)
+    h2 = np.tanh(h1 @ W2 + b2)
+    loss, dscores = softmax_cross_entropy(h2 @ W3 + b3, y)
+    dh2, dW3, db3 = dense_backward(dscores, h2, W3, b3)
+    dh1, dW2, db2 = dense_tanh_backward(dh2, h1, W2, b2)
+    _, dW1, db1 = dense_tanh_backward(dh1, X, W1, b1)
+    return loss, dW1, db1, dW2, db2, dW3, db3
 
 
 # 04 convolution -----------------------------------------------------------------------------
@@ -126,23 +139,37 @@ def conv2d_backward(dy, x, w, stride=1, padding=0):
     return dpadded[:, :, padding:padding + H, padding:padding + W], dw, dy.sum(axis=(0, 2, 3))
 
 
-# 05 max pooling -----------------------------------------------------------------------------
+# 05 pooling ---------------------------------------------------------------------------------
 
-def max_pool(x, size, stride):
-    """Max over size x size windows taken every ``stride``: x (N, C, H, W) -> (N, C, P, Q)."""
-    return _windows(x, size, size, stride).max(axis=(4, 5))
+def max_pool(x, size, stride, padding=0):
+    """Max over size x size windows taken every ``stride`` of x (N, C, H, W) padded with ``padding``
+    rows and columns of -inf on each side (padding never wins) -> (N, C, P, Q)."""
+    return _windows(_pad(x, padding, -np.inf), size, size, stride).max(axis=(4, 5))
 
 
-def max_pool_backward(dy, x, size, stride):
+def max_pool_backward(dy, x, size, stride, padding=0):
     """Route each dy element to the arg-max of its window; overlapping windows accumulate."""
-    windows = _windows(x, size, size, stride)
+    padded = _pad(x, padding, -np.inf)
+    windows = _windows(padded, size, size, stride)
     N, C, P, Q = windows.shape[:4]
     flat_arg = windows.reshape(N, C, P, Q, size * size).argmax(axis=4)
     rows = np.arange(P)[:, None] * stride + flat_arg // size
     cols = np.arange(Q)[None, :] * stride + flat_arg % size
-    dx = np.zeros_like(x, dtype=np.float64)
+    dpadded = np.zeros(padded.shape)
     n, c = np.meshgrid(np.arange(N), np.arange(C), indexing="ij")
-    np.add.at(dx, (n[:, :, None, None], c[:, :, None, None], rows, cols), dy)
+    np.add.at(dpadded, (n[:, :, None, None], c[:, :, None, None], rows, cols), dy)
+    H, W = x.shape[2:]
+    return dpadded[:, :, padding:padding + H, padding:padding + W]
+
+
+def avg_pool_backward(dy, x, size, stride):
+    """Gradient of average pooling (no padding): every input of a window gets dy / size**2 of it;
+    overlapping windows accumulate. dy (N, C, P, Q), x (N, C, H, W) -> dx (N, C, H, W)."""
+    dx = np.zeros(x.shape)
+    P, Q = dy.shape[2:]
+    for r in range(size):  # one shifted slice per window tap: every window adds to it at once
+        for s in range(size):
+            dx[:, :, r:r + stride * P:stride, s:s + stride * Q:stride] += dy / size ** 2
     return dx
 
 

@@ -23,7 +23,7 @@ class Residual(Composite):
         return self.children["body"]
 
     def __repr__(self) -> str:
-        return f"Residual({self.body!r})".replace("\n", "\n  ")
+        return f"Residual({self.body!r})"
 
     def forward(self, x, training=True):
         """x (any shape the body takes) -> y = x + body(x), the same shape."""

@@ -320,26 +320,6 @@ def _residual_backward_case(rng):
     return (rng.normal(size=inputs[0].shape), *inputs)
 
 
-def _same(actual, candidate, expected):
-    """True when ``actual`` matches ``candidate``, a known mistake, and the mistake is not the answer."""
-    return (actual.shape == candidate.shape and np.allclose(actual, candidate, rtol=1e-6, atol=1e-8)
-            and not np.allclose(candidate, expected, rtol=1e-6, atol=1e-8))
-
-
-def _diagnose_layernorm_backward(args, expected, actual):
-    dy, x, gamma, _, eps = args
-    if actual and _same(actual[0], dy * gamma / np.sqrt(x.var(axis=1, keepdims=True) + eps), expected[0]):
-        return ("dx = dy * gamma / std treats the row's mean and variance as constants, but both depend on "
-                "every entry of the row.")
-    return None
-
-
-def _diagnose_residual_backward(args, expected, actual):
-    if actual and _same(actual[0], expected[0] - args[0], expected[0]):
-        return "dx misses the skip connection: y = x + F(x), so dy reaches x directly as well as through F."
-    return None
-
-
 EXERCISES = {exercise.name: exercise for exercise in (
     Exercise("01_sigmoid", (
         Question("sigmoid", 2, _logits, ref.sigmoid,
@@ -521,17 +501,42 @@ EXERCISES = {exercise.name: exercise for exercise in (
     Exercise("10_normalization", (
         Question("layernorm_forward", 2, _layernorm_inputs, ref.layernorm_forward,
                  "Mean and variance of each row (axis=1, keepdims=True, the biased variance); "
-                 "y = gamma * (x - mean) / sqrt(var + eps) + beta."),
+                 "y = gamma * (x - mean) / sqrt(var + eps) + beta.",
+                 outputs=("y",), diagnose=diagnoses.recognise(
+                     ("y",),
+                     diagnoses.same_as("y", mistakes.layernorm_over_the_batch, "y is batch norm: each column was "
+                                       "standardised over the batch; layer norm takes each row (axis=1)."),
+                     diagnoses.same_as("y", mistakes.layernorm_unbiased_variance, "the variance is divided by D - 1: "
+                                       "layer norm uses the biased variance, the mean of (x - mean)**2."),
+                     diagnoses.same_as("y", mistakes.layernorm_eps_outside_the_root, "eps is added to the standard "
+                                       "deviation: it belongs under the root, sqrt(var + eps)."))),
         Question("layernorm_backward", 4, _layernorm_backward_case, ref.layernorm_backward,
                  "dgamma = sum over rows of dy * x_hat, dbeta = sum of dy; with g = dy * gamma, "
                  "dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps), means taken along each row.",
-                 gradient=True, outputs=("dx", "dgamma", "dbeta"), diagnose=_diagnose_layernorm_backward),
+                 gradient=True, outputs=("dx", "dgamma", "dbeta"), diagnose=diagnoses.recognise(
+                     ("dx", "dgamma", "dbeta"),
+                     diagnoses.same_as("dx", mistakes.layernorm_dx_with_constant_statistics, "dx = dy * gamma / std "
+                                       "treats the row's mean and variance as constants, but both depend on every "
+                                       "entry of the row."),
+                     diagnoses.same_as("dx", mistakes.layernorm_dx_without_the_variance, "dx has the path through "
+                                       "the mean but not the one through the variance: subtract x_hat * "
+                                       "mean(g * x_hat) too."),
+                     diagnoses.same_as("dgamma", mistakes.layernorm_dgamma_with_x, "dgamma uses x: gamma multiplies "
+                                       "x_hat, so dgamma sums dy * x_hat."))),
         Question("residual_block_forward", 1, _residual_inputs, ref.residual_block_forward,
-                 "y = x + relu(x @ W1 + b1) @ W2 + b2: the block's output is added to its own input."),
+                 "y = x + relu(x @ W1 + b1) @ W2 + b2: the block's output is added to its own input.",
+                 outputs=("y",), diagnose=diagnoses.recognise(
+                     ("y",), diagnoses.same_as("y", mistakes.residual_without_the_skip, "y is F(x) alone: add the "
+                                               "input x, the skip connection."))),
         Question("residual_block_backward", 3, _residual_backward_case, ref.residual_block_backward,
                  "Back through the second dense layer, the ReLU mask and the first dense layer as in "
                  "exercise 03; then add dy to dx for the skip.",
-                 gradient=True, outputs=("dx", "dW1", "db1", "dW2", "db2"), diagnose=_diagnose_residual_backward),
+                 gradient=True, outputs=("dx", "dW1", "db1", "dW2", "db2"), diagnose=diagnoses.recognise(
+                     ("dx", "dW1", "db1", "dW2", "db2"),
+                     diagnoses.same_as("dx", mistakes.residual_dx_without_the_skip, "dx misses the skip connection: "
+                                       "y = x + F(x), so dy reaches x directly as well as through F."),
+                     diagnoses.same_as("dx", mistakes.residual_dx_without_the_relu, "dx ignores the ReLU: it passes "
+                                       "gradient only where x @ W1 + b1 > 0."))),
     )),
 )}
 

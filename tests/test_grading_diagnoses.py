@@ -177,6 +177,41 @@ def max_backward_loops(dy, x, size, stride, padding, *, fill=-np.inf, assign=Fal
     return dx_pad[:, :, padding:padding + H, padding:padding + W] if crop else dx_pad
 
 
+# 10 ----------------------------------------------------------------------------------------
+
+def layernorm_steps(x, gamma, beta, eps, *, axis=1, ddof=0, eps_outside=False):
+    mean = x.mean(axis=axis, keepdims=True)
+    var = x.var(axis=axis, ddof=ddof, keepdims=True)
+    denominator = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
+    return gamma * (x - mean) / denominator + beta
+
+
+def layernorm_backward_steps(dy, x, gamma, beta, eps, *, through_mean=True, through_var=True, dgamma_of_x=False):
+    D = x.shape[1]
+    centred = x - x.mean(axis=1, keepdims=True)
+    inv_std = 1 / np.sqrt((centred ** 2).mean(axis=1, keepdims=True) + eps)
+    dx_hat = dy * gamma
+    dx = dx_hat * inv_std
+    if through_var:
+        dvar = -0.5 * inv_std ** 3 * np.sum(dx_hat * centred, axis=1, keepdims=True)
+        dx = dx + dvar * 2 * centred / D
+    if through_mean:
+        dx = dx - inv_std * np.sum(dx_hat, axis=1, keepdims=True) / D
+    dgamma = (dy * (x if dgamma_of_x else centred * inv_std)).sum(axis=0)
+    return dx, dgamma, dy.sum(axis=0)
+
+
+def residual_steps(x, W1, b1, W2, b2, *, skip=True):
+    return (x if skip else 0.0) + np.maximum(x @ W1 + b1, 0) @ W2 + b2
+
+
+def residual_backward_steps(dy, x, W1, b1, W2, b2, *, skip=True, mask=True):
+    pre = x @ W1 + b1
+    dpre = (dy @ W2.T) * ((pre > 0) if mask else 1.0)
+    dx = dpre @ W1.T + (dy if skip else 0.0)
+    return dx, x.T @ dpre, dpre.sum(axis=0), np.maximum(pre, 0).T @ dy, dy.sum(axis=0)
+
+
 PLANTED = [  # (question, the learner's wrong function, words of the sentence that must appear)
     ("sigmoid", sigmoid_inf_over_inf, "s contains inf or NaN: exp(z) / (1 + exp(z)) is inf / inf"),
     ("binary_cross_entropy_with_logits", cross_entropy_naive, "loss contains inf or NaN: log(sigmoid(z)) is log(0)"),
@@ -218,6 +253,19 @@ PLANTED = [  # (question, the learner's wrong function, words of the sentence th
     ("max_pool_padded_backward", lambda *a: max_backward_loops(*a, assign=True), "dx looks written with `=`"),
     ("max_pool_padded_backward", lambda *a: max_backward_loops(*a, fill=0.0), "gradient is missing at the border"),
 ]
+PLANTED += [
+    ("layernorm_forward", lambda *a: layernorm_steps(*a, axis=0), "y is batch norm"),
+    ("layernorm_forward", lambda *a: layernorm_steps(*a, ddof=1), "the variance is divided by D - 1"),
+    ("layernorm_forward", lambda *a: layernorm_steps(*a, eps_outside=True), "eps is added to the standard deviation"),
+    ("layernorm_backward", lambda *a: layernorm_backward_steps(*a, through_mean=False, through_var=False),
+     "treats the row's mean and variance as constants"),
+    ("layernorm_backward", lambda *a: layernorm_backward_steps(*a, through_var=False), "not the one through the variance"),
+    ("layernorm_backward", lambda *a: layernorm_backward_steps(*a, dgamma_of_x=True), "dgamma uses x"),
+    ("residual_block_forward", lambda *a: residual_steps(*a, skip=False), "y is F(x) alone"),
+    ("residual_block_backward", lambda *a: residual_backward_steps(*a, skip=False), "dx misses the skip connection"),
+    ("residual_block_backward", lambda *a: residual_backward_steps(*a, mask=False), "dx ignores the ReLU"),
+]
+DIAGNOSED = FIRST_FIVE + [q.name for q in EXERCISES["10_normalization"].questions]
 
 
 @pytest.mark.parametrize("name, wrong, sentence", PLANTED, ids=[f"{n}-{s[:30]}" for n, _, s in PLANTED])
@@ -231,7 +279,7 @@ def test_a_planted_mistake_is_recognised(name, wrong, sentence, capsys):
     assert printed.index("Likely mistake: ") < printed.index("Hint: ")
 
 
-@pytest.mark.parametrize("name", FIRST_FIVE)
+@pytest.mark.parametrize("name", DIAGNOSED)
 def test_a_right_answer_gets_no_diagnosis_and_every_output_is_named(name, capsys):
     question = QUESTIONS[name]
     assert question.outputs and question.diagnose is not None
@@ -239,7 +287,7 @@ def test_a_right_answer_gets_no_diagnosis_and_every_output_is_named(name, capsys
     assert "Likely mistake" not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", FIRST_FIVE)
+@pytest.mark.parametrize("name", DIAGNOSED)
 def test_a_diagnosis_never_names_an_answer_that_is_only_slightly_off(name, capsys):
     question = QUESTIONS[name]
 
@@ -273,7 +321,7 @@ def test_outputs_are_compared_one_by_one_and_named():
     assert compare(right, wrong, rtol=1e-6, atol=1e-8).message == "output 1 and output 2 differ"
 
 
-@pytest.mark.parametrize("name", FIRST_FIVE)
+@pytest.mark.parametrize("name", DIAGNOSED)
 def test_odd_outputs_get_feedback_not_a_crash(name, capsys):
     count = len(QUESTIONS[name].outputs)
     for shape in [(), (7,), (2, 3, 1, 1, 1)]:

@@ -7,7 +7,7 @@ import pytest
 from scipy.special import expit, log_expit, logsumexp
 
 import nutshell_lib as nl
-from nutshell_lib.layers import LSTM, BatchNorm1D
+from nutshell_lib.layers import LSTM, BatchNorm1D, LayerNorm
 from nutshell_lib.optim import Adam, clip_grad_norm
 from nutshell_lib.grading import reference as ref
 from nutshell_lib.grading.questions import GRADING_STREAM, QUESTIONS, draw_cases
@@ -345,3 +345,51 @@ def test_batchnorm_matches_the_library_and_central_differences(args):
         # absolute tolerance too: with two examples the output barely depends on x, and dx is near 0
         numeric = central_difference(lambda: np.sum(ref.batchnorm_forward(x, gamma, beta, eps) * dout), value)
         np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+def test_layernorm_forward_by_hand():
+    # The row (1, 2, 3) has mean 2 and biased variance 2/3, so x_hat = (-1, 0, 1) * sqrt(3/2).
+    y = ref.layernorm_forward(np.array([[1.0, 2.0, 3.0]]), np.array([2.0, 1.0, 1.0]), np.array([0.0, 0.0, 5.0]), 0.0)
+    np.testing.assert_allclose(y, [[-2 * np.sqrt(1.5), 0.0, 5.0 + np.sqrt(1.5)]], rtol=1e-14)
+
+
+@pytest.mark.parametrize("args", cases("layernorm_forward"))
+def test_layernorm_forward_row_by_row(args):
+    x, gamma, beta, eps = args
+    for row, out in zip(x, ref.layernorm_forward(x, gamma, beta, eps)):
+        mean = sum(row) / len(row)
+        var = sum((value - mean) ** 2 for value in row) / len(row)
+        np.testing.assert_allclose(out, gamma * (row - mean) / np.sqrt(var + eps) + beta, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("args", cases("layernorm_backward"))
+def test_layernorm_backward_central_differences(args):
+    dy, x, gamma, beta, eps = args
+    grads = ref.layernorm_backward(dy, x, gamma, beta, eps)
+    for value, grad in zip((x, gamma, beta), grads):
+        assert_gradient(grad, lambda: np.sum(ref.layernorm_forward(x, gamma, beta, eps) * dy), value)
+
+
+@pytest.mark.parametrize("args", cases("residual_block_forward"))
+def test_residual_block_forward_is_input_plus_two_dense_layers(args):
+    x, W1, b1, W2, b2 = args
+    hidden = np.maximum(nl.linear(x, W1, b1), 0)
+    np.testing.assert_allclose(ref.residual_block_forward(x, W1, b1, W2, b2), x + nl.linear(hidden, W2, b2), atol=1e-12)
+
+
+@pytest.mark.parametrize("args", cases("residual_block_backward"))
+def test_residual_block_backward_central_differences(args):
+    dy, *inputs = args
+    grads = ref.residual_block_backward(dy, *inputs)
+    for value, grad in zip(inputs, grads):  # x, W1, b1, W2, b2 in the forward's order
+        assert_gradient(grad, lambda: np.sum(ref.residual_block_forward(*inputs) * dy), value)
+
+
+@pytest.mark.parametrize("args", cases("layernorm_backward"))
+def test_layernorm_matches_the_library(args):
+    dy, x, gamma, beta, eps = args
+    layer = LayerNorm(x.shape[1], eps=eps, dtype=np.float64)
+    layer.params["gamma"][...], layer.params["beta"][...] = gamma, beta
+    np.testing.assert_allclose(ref.layernorm_forward(x, gamma, beta, eps), layer.forward(x), atol=1e-12)
+    dx, dgamma, dbeta = ref.layernorm_backward(dy, x, gamma, beta, eps)
+    np.testing.assert_allclose(dx, layer.backward(dy), atol=1e-12)
+    np.testing.assert_allclose(dgamma, layer.grads["gamma"], atol=1e-12)
+    np.testing.assert_allclose(dbeta, layer.grads["beta"], atol=1e-12)

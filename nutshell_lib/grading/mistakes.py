@@ -155,3 +155,52 @@ def max_pool_backward_assigned(dy, x, size, stride, padding):
                     r, s = np.unravel_index(np.argmax(window), window.shape)
                     dpadded[n, c, i * stride + r, j * stride + s] = dy[n, c, i, j]
     return dpadded[:, :, padding:padding + H, padding:padding + W]
+
+
+# 10 ----------------------------------------------------------------------------------------
+
+def layernorm_over_the_batch(x, gamma, beta, eps):
+    """Batch norm instead: each column standardised over the rows."""
+    return gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps) + beta
+
+
+def layernorm_unbiased_variance(x, gamma, beta, eps):
+    """The variance divided by D - 1 (``np.var(..., ddof=1)``) instead of D."""
+    var = x.var(axis=1, ddof=1, keepdims=True)
+    return gamma * (x - x.mean(axis=1, keepdims=True)) / np.sqrt(var + eps) + beta
+
+
+def layernorm_eps_outside_the_root(x, gamma, beta, eps):
+    """(x - mean) / (std + eps) instead of (x - mean) / sqrt(var + eps)."""
+    return gamma * (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + eps) + beta
+
+
+def layernorm_dx_with_constant_statistics(dy, x, gamma, beta, eps):
+    """dx as if the row's mean and variance did not depend on x."""
+    return dy * gamma / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+
+
+def layernorm_dx_without_the_variance(dy, x, gamma, beta, eps):
+    """dx with the path through the mean but not the one through the variance."""
+    g = dy * gamma
+    return (g - g.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+
+
+def layernorm_dgamma_with_x(dy, x, gamma, beta, eps):
+    """dgamma = sum(dy * x): the raw input where the normalised x_hat belongs."""
+    return (dy * x).sum(axis=0)
+
+
+def residual_without_the_skip(x, W1, b1, W2, b2):
+    """F(x) alone: the input is not added back."""
+    return ref.residual_block_forward(x, W1, b1, W2, b2) - x
+
+
+def residual_dx_without_the_skip(dy, x, W1, b1, W2, b2):
+    """dx through F only, without the dy that the skip carries straight to x."""
+    return ref.residual_block_backward(dy, x, W1, b1, W2, b2)[0] - dy
+
+
+def residual_dx_without_the_relu(dy, x, W1, b1, W2, b2):
+    """dx as if the ReLU passed the gradient everywhere (its mask left out)."""
+    return dy + dy @ W2.T @ W1.T

@@ -410,6 +410,31 @@ def _batchnorm_backward_case(rng):
     return rng.normal(size=x.shape), x, gamma, beta, eps
 
 
+# 10 ----------------------------------------------------------------------------------------
+
+def _layernorm_inputs(rng):
+    n, d = _size(rng, 1, 5), _size(rng, 2, 8)
+    # rows with their own offset and spread, so forgetting the mean or the variance shows
+    x = rng.normal(rng.normal(0.0, 3.0, (n, 1)), rng.uniform(0.1, 3.0, (n, 1)), (n, d))
+    return x, rng.normal(size=d), rng.normal(size=d), float(rng.choice([1e-5, 1e-3, 0.1, 0.5]))
+
+
+def _layernorm_backward_case(rng):
+    x, gamma, beta, eps = _layernorm_inputs(rng)
+    return rng.normal(size=x.shape), x, gamma, beta, eps
+
+
+def _residual_inputs(rng):
+    n, d, h = _size(rng, 1, 5), _size(rng, 1, 5), _size(rng, 1, 6)
+    return (rng.normal(size=(n, d)), rng.normal(scale=0.7, size=(d, h)), rng.normal(scale=0.5, size=h),
+            rng.normal(scale=0.7, size=(h, d)), rng.normal(scale=0.1, size=d))
+
+
+def _residual_backward_case(rng):
+    inputs = _residual_inputs(rng)
+    return (rng.normal(size=inputs[0].shape), *inputs)
+
+
 EXERCISES = {exercise.name: exercise for exercise in (
     Exercise("01_sigmoid", (
         Question("sigmoid", 2, _logits, ref.sigmoid,
@@ -625,6 +650,46 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "of your batchnorm_forward.)",
                  gradient=True, outputs=("dx", "dgamma", "dbeta"),
                  call="batchnorm_backward(args[0], batchnorm_forward(*args[1:])[1])"),
+    )),
+    Exercise("10_normalization", (
+        Question("layernorm_forward", 2, _layernorm_inputs, ref.layernorm_forward,
+                 "Mean and variance of each row (axis=1, keepdims=True, the biased variance); "
+                 "y = gamma * (x - mean) / sqrt(var + eps) + beta.",
+                 outputs=("y",), diagnose=diagnoses.recognise(
+                     ("y",),
+                     diagnoses.same_as("y", mistakes.layernorm_over_the_batch, "y is batch norm: each column was "
+                                       "standardised over the batch; layer norm takes each row (axis=1)."),
+                     diagnoses.same_as("y", mistakes.layernorm_unbiased_variance, "the variance is divided by D - 1: "
+                                       "layer norm uses the biased variance, the mean of (x - mean)**2."),
+                     diagnoses.same_as("y", mistakes.layernorm_eps_outside_the_root, "eps is added to the standard "
+                                       "deviation: it belongs under the root, sqrt(var + eps)."))),
+        Question("layernorm_backward", 4, _layernorm_backward_case, ref.layernorm_backward,
+                 "dgamma = sum over rows of dy * x_hat, dbeta = sum of dy; with g = dy * gamma, "
+                 "dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps), means taken along each row.",
+                 gradient=True, outputs=("dx", "dgamma", "dbeta"), diagnose=diagnoses.recognise(
+                     ("dx", "dgamma", "dbeta"),
+                     diagnoses.same_as("dx", mistakes.layernorm_dx_with_constant_statistics, "dx = dy * gamma / std "
+                                       "treats the row's mean and variance as constants, but both depend on every "
+                                       "entry of the row."),
+                     diagnoses.same_as("dx", mistakes.layernorm_dx_without_the_variance, "dx has the path through "
+                                       "the mean but not the one through the variance: subtract x_hat * "
+                                       "mean(g * x_hat) too."),
+                     diagnoses.same_as("dgamma", mistakes.layernorm_dgamma_with_x, "dgamma uses x: gamma multiplies "
+                                       "x_hat, so dgamma sums dy * x_hat."))),
+        Question("residual_block_forward", 1, _residual_inputs, ref.residual_block_forward,
+                 "y = x + relu(x @ W1 + b1) @ W2 + b2: the block's output is added to its own input.",
+                 outputs=("y",), diagnose=diagnoses.recognise(
+                     ("y",), diagnoses.same_as("y", mistakes.residual_without_the_skip, "y is F(x) alone: add the "
+                                               "input x, the skip connection."))),
+        Question("residual_block_backward", 3, _residual_backward_case, ref.residual_block_backward,
+                 "Back through the second dense layer, the ReLU mask and the first dense layer as in "
+                 "exercise 03; then add dy to dx for the skip.",
+                 gradient=True, outputs=("dx", "dW1", "db1", "dW2", "db2"), diagnose=diagnoses.recognise(
+                     ("dx", "dW1", "db1", "dW2", "db2"),
+                     diagnoses.same_as("dx", mistakes.residual_dx_without_the_skip, "dx misses the skip connection: "
+                                       "y = x + F(x), so dy reaches x directly as well as through F."),
+                     diagnoses.same_as("dx", mistakes.residual_dx_without_the_relu, "dx ignores the ReLU: it passes "
+                                       "gradient only where x @ W1 + b1 > 0."))),
     )),
 )}
 

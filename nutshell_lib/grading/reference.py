@@ -352,3 +352,54 @@ def batchnorm_backward(dout, x, gamma, beta, eps):
     dmean = -inv_std * np.sum(dx_hat, axis=0) - 2.0 * dvar * np.mean(centred, axis=0)
     dx = dx_hat * inv_std + dvar * 2.0 * centred / n + dmean / n
     return dx, np.sum(dout * centred * inv_std, axis=0), np.sum(dout, axis=0)
+    dz = np.concatenate([
+        dc_total * g * i * (1 - i),
+        dc_total * c_prev * f * (1 - f),
+        dh * tanh_c * o * (1 - o),
+        dc_total * i * (1 - g ** 2),
+    ], axis=1)
+    dxh = dz @ W.T
+    D = x.shape[1]
+    return dxh[:, :D], dxh[:, D:], dc_total * f, xh.T @ dz, dz.sum(axis=0)
+
+
+# 10 normalisation and residual connections --------------------------------------------------
+
+def layernorm_forward(x, gamma, beta, eps):
+    """Layer norm over the last axis: x (N, D), gamma and beta (D,) -> y (N, D).
+
+    Each row is standardised with its own mean and (biased) variance, then scaled and shifted:
+    y = gamma * (x - mean) / sqrt(var + eps) + beta.
+    """
+    mean = x.mean(axis=1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    return gamma * (x - mean) * inv_std + beta
+
+
+def layernorm_backward(dy, x, gamma, beta, eps):
+    """Gradients of layernorm_forward: dy (N, D) -> (dx (N, D), dgamma (D,), dbeta (D,)).
+
+    The mean and variance of a row depend on every entry of the row, so dx is the projection of
+    g = dy * gamma that removes the row mean of g and its component along x_hat, scaled by 1/std.
+    """
+    inv_std = 1.0 / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    x_hat = (x - x.mean(axis=1, keepdims=True)) * inv_std
+    g = dy * gamma
+    dx = inv_std * (g - g.mean(axis=1, keepdims=True) - x_hat * (g * x_hat).mean(axis=1, keepdims=True))
+    return dx, (dy * x_hat).sum(axis=0), dy.sum(axis=0)
+
+
+def residual_block_forward(x, W1, b1, W2, b2):
+    """y = x + relu(x @ W1 + b1) @ W2 + b2 with x (N, D), W1 (D, H), b1 (H,), W2 (H, D), b2 (D,)."""
+    return x + np.maximum(x @ W1 + b1, 0.0) @ W2 + b2
+
+
+def residual_block_backward(dy, x, W1, b1, W2, b2):
+    """Gradients of residual_block_forward: dy (N, D) -> (dx, dW1, db1, dW2, db2).
+
+    The skip adds dy itself to the gradient that comes back through the two dense layers.
+    """
+    pre = x @ W1 + b1
+    dhidden, dW2, db2 = dense_backward(dy, np.maximum(pre, 0.0), W2, b2)
+    dx_body, dW1, db1 = dense_backward(dhidden * (pre > 0), x, W1, b1)
+    return dy + dx_body, dW1, db1, dW2, db2

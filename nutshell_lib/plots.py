@@ -196,6 +196,36 @@ def circuit(nodes, edges, forward, grad, title: str = ""):
     return fig, ax
 
 
+def overfitting_curves(runs, baseline: str, stopped: str, train_label: str = "training",
+                       val_label: str = "validation"):
+    """Left: training and validation loss of one run; right: every run's validation loss.
+
+    runs: dict name -> History (``nutshell_lib.training``) with per-epoch ``loss`` and ``val_loss``.
+    baseline: the name of the run drawn on the left. stopped: the name of a run trained with early
+    stopping; a star marks the epoch whose weights it kept (its ``best_epoch``, 0-based).
+    train_label, val_label: the legend entries of the two curves on the left. Returns (fig, (left, right)).
+    """
+    missing = sorted({baseline, stopped} - set(runs))
+    if missing:
+        raise ValueError(f"runs has no run named {missing}; it has {sorted(runs)}")
+    if runs[stopped].best_epoch is None:
+        raise ValueError(f"run {stopped!r} has no best_epoch: was it trained with early stopping?")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
+    plain = runs[baseline]
+    left.plot(plain.loss, label=train_label)
+    left.plot(plain.val_loss, label=val_label)
+    left.set(xlabel="epoch", ylabel="loss", yscale="log", title=baseline)
+    left.legend(fontsize=8)
+    for name, run in runs.items():
+        right.plot(run.val_loss, label=name)
+    best = runs[stopped].best_epoch
+    right.plot(best, runs[stopped].val_loss[best], "k*", ms=10, label="weights kept by early stopping")
+    right.set(xlabel="epoch", ylabel="validation loss", title="the cures")
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    return fig, (left, right)
+
+
 # --- 04 Convolution ----------------------------------------------------------------------------
 
 def annotate_values(ax, values, fmt: str = "{:.0f}", color: str = "k"):

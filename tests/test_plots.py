@@ -175,3 +175,16 @@ def test_conv_geometry_marks_window_starts_and_unreached_cells():
     assert len(boxes(left)) == 2
     with pytest.raises(ValueError, match="does not fit"):
         plots.conv_geometry(n=3, k=7, stride=1, padding=0, out=1)
+
+
+def test_overfitting_curves_star_at_the_kept_epoch():
+    from nutshell_lib.training.history import History
+    plain = History(loss=[1.0, 0.5, 0.25], val_loss=[1.0, 0.8, 0.9])
+    stopped = History(loss=[1.0, 0.6], val_loss=[1.0, 0.7], best_epoch=1)
+    fig, (left, right) = plots.overfitting_curves({"plain": plain, "early": stopped}, "plain", "early")
+    np.testing.assert_allclose(left.lines[1].get_ydata(), plain.val_loss)
+    assert [line.get_label() for line in right.lines[:2]] == ["plain", "early"]
+    star = right.lines[-1]
+    assert (star.get_xdata()[0], star.get_ydata()[0]) == (1, 0.7)
+    with pytest.raises(ValueError, match="best_epoch"):
+        plots.overfitting_curves({"plain": plain}, "plain", "plain")

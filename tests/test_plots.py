@@ -188,3 +188,10 @@ def test_overfitting_curves_star_at_the_kept_epoch():
     assert (star.get_xdata()[0], star.get_ydata()[0]) == (1, 0.7)
     with pytest.raises(ValueError, match="best_epoch"):
         plots.overfitting_curves({"plain": plain}, "plain", "plain")
+
+
+def test_conv_geometry_paints_the_padding_grey():
+    fig, (left, _) = plots.conv_geometry(n=5, k=3, stride=1, padding=1, out=5)
+    cells = left.images[0].get_array()
+    np.testing.assert_allclose(cells[0, 3], (0.82, 0.82, 0.82))   # the border row is padding
+    np.testing.assert_allclose(cells[3, 3], (1.0, 1.0, 1.0))      # the input itself is white

@@ -265,7 +265,56 @@ PLANTED += [
     ("residual_block_backward", lambda *a: residual_backward_steps(*a, skip=False), "dx misses the skip connection"),
     ("residual_block_backward", lambda *a: residual_backward_steps(*a, mask=False), "dx ignores the ReLU"),
 ]
-DIAGNOSED = FIRST_FIVE + [q.name for q in EXERCISES["10_normalization"].questions]
+
+
+# 11 ----------------------------------------------------------------------------------------
+
+def positions_steps(T, D, *, halves=False, frequency_per_column=False):
+    table = np.zeros((T, D))
+    for t in range(T):
+        for column in range(D):
+            exponent = column if frequency_per_column else column - column % 2
+            angle = t / 10000 ** (exponent / D)
+            table[t, column] = np.sin(angle) if column % 2 == 0 else np.cos(angle)
+    if halves:  # sin(angle_i) in the first ceil(D/2) columns, cos(angle_i) in the others
+        table = np.concatenate([table[:, 0::2], table[:, 1::2]], axis=1)
+    return table
+
+
+def attention_steps(q, k, v, causal, *, scale=True, mask=True, axis=-1):
+    scores = np.einsum("nid,njd->nij", q, k) / (np.sqrt(q.shape[2]) if scale else 1.0)
+    if causal and mask:
+        scores = scores + np.triu(np.full(scores.shape[1:], -np.inf), k=1)
+    weights = np.exp(scores - scores.max(axis=axis, keepdims=True))
+    return np.einsum("nij,njd->nid", weights / weights.sum(axis=axis, keepdims=True), v)
+
+
+def attention_backward_steps(dout, q, k, v, causal, *, scale_dq=True, scale_dk=True, transpose_dv=True):
+    d = q.shape[2]
+    scores = np.einsum("nid,njd->nij", q, k) / np.sqrt(d)
+    if causal:
+        scores = scores + np.triu(np.full(scores.shape[1:], -np.inf), k=1)
+    p = np.exp(scores - scores.max(axis=2, keepdims=True))
+    p /= p.sum(axis=2, keepdims=True)
+    dp = np.einsum("nid,njd->nij", dout, v)
+    dscores = p * (dp - (p * dp).sum(axis=2, keepdims=True))
+    dq = np.einsum("nij,njd->nid", dscores, k) / (np.sqrt(d) if scale_dq else 1.0)
+    dk = np.einsum("nij,nid->njd", dscores, q) / (np.sqrt(d) if scale_dk else 1.0)
+    dv = np.einsum("nij,nid->njd", p, dout) if transpose_dv else np.einsum("nij,njd->nid", p, dout)
+    return dq, dk, dv
+
+
+PLANTED += [
+    ("sinusoidal_positions", lambda *a: positions_steps(*a, halves=True), "all the sines come first"),
+    ("sinusoidal_positions", lambda *a: positions_steps(*a, frequency_per_column=True), "every column has its own frequency"),
+    ("attention_forward", lambda *a: attention_steps(*a, scale=False), "not divided by sqrt(d)"),
+    ("attention_forward", lambda *a: attention_steps(*a, mask=False), "the causal mask is missing"),
+    ("attention_forward", lambda *a: attention_steps(*a, axis=1), "the softmax runs down the columns"),
+    ("attention_backward", lambda *a: attention_backward_steps(*a, scale_dq=False), "dq misses the 1 / sqrt(d)"),
+    ("attention_backward", lambda *a: attention_backward_steps(*a, scale_dk=False), "dk misses the 1 / sqrt(d)"),
+    ("attention_backward", lambda *a: attention_backward_steps(*a, transpose_dv=False), "dv is P @ dout"),
+]
+DIAGNOSED = FIRST_FIVE + [q.name for name in ("10_normalization", "11_attention") for q in EXERCISES[name].questions]
 
 
 @pytest.mark.parametrize("name, wrong, sentence", PLANTED, ids=[f"{n}-{s[:30]}" for n, _, s in PLANTED])

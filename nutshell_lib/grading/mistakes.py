@@ -204,3 +204,55 @@ def residual_dx_without_the_skip(dy, x, W1, b1, W2, b2):
 def residual_dx_without_the_relu(dy, x, W1, b1, W2, b2):
     """dx as if the ReLU passed the gradient everywhere (its mask left out)."""
     return dy + dy @ W2.T @ W1.T
+
+
+# 11 ----------------------------------------------------------------------------------------
+
+def positions_sines_then_cosines(T, D):
+    """All the sines first, then all the cosines, instead of sine and cosine interleaved."""
+    table = ref.sinusoidal_positions(T, D)
+    return np.concatenate([table[:, 0::2], table[:, 1::2]], axis=1)
+
+
+def positions_frequency_per_column(T, D):
+    """Every column its own frequency, 10000**(column / D), instead of one per pair of columns."""
+    angles = np.arange(T)[:, None] / 10000 ** (np.arange(D) / D)
+    return np.where(np.arange(D) % 2 == 0, np.sin(angles), np.cos(angles))
+
+
+def attention_without_the_scale(q, k, v, causal):
+    """Scores q . k, not divided by sqrt(d)."""
+    return ref.attention_forward(q * np.sqrt(q.shape[2]), k, v, causal)
+
+
+def attention_without_the_mask(q, k, v, causal):
+    """The causal mask left out: every query also sees the keys after it."""
+    return ref.attention_forward(q, k, v, False)
+
+
+def attention_softmax_over_the_queries(q, k, v, causal):
+    """The softmax taken down each column of the (T, T) scores (over the queries) instead of along each row."""
+    scores = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[2])
+    if causal:
+        scores = np.where(np.tril(np.ones(scores.shape[1:], bool)), scores, -np.inf)
+    weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return (weights / weights.sum(axis=1, keepdims=True)) @ v
+
+
+def attention_dq_without_the_scale(dout, q, k, v, causal):
+    """dq without the 1 / sqrt(d) of the scores."""
+    return ref.attention_backward(dout, q, k, v, causal)[0] * np.sqrt(q.shape[2])
+
+
+def attention_dk_without_the_scale(dout, q, k, v, causal):
+    """dk without the 1 / sqrt(d) of the scores."""
+    return ref.attention_backward(dout, q, k, v, causal)[1] * np.sqrt(q.shape[2])
+
+
+def attention_dv_with_the_weights_untransposed(dout, q, k, v, causal):
+    """dv = P @ dout instead of P^T @ dout."""
+    scores = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[2])
+    if causal:
+        scores = np.where(np.tril(np.ones(scores.shape[1:], bool)), scores, -np.inf)
+    weights = np.exp(scores - scores.max(axis=2, keepdims=True))
+    return (weights / weights.sum(axis=2, keepdims=True)) @ dout

@@ -438,8 +438,11 @@ def _residual_backward_case(rng):
 # 11 ----------------------------------------------------------------------------------------
 
 def _attention_inputs(rng, spread=1.0):
+    # values wider than queries and keys: a scale taken from v's width shows, and (dq, dk, dv) stay
+    # three outputs (three arrays of one shape would be read as a single stacked one)
     n, t, d = _size(rng, 1, 3), _size(rng, 1, 6), _size(rng, 1, 5)
-    q, k, v = (rng.normal(scale=spread, size=(n, t, d)) for _ in range(3))
+    q, k = (rng.normal(scale=spread, size=(n, t, d)) for _ in range(2))
+    v = rng.normal(scale=spread, size=(n, t, d + _size(rng, 1, 3)))
     return q, k, v, bool(rng.integers(0, 2))
 
 
@@ -716,16 +719,40 @@ EXERCISES = {exercise.name: exercise for exercise in (
     Exercise("11_attention", (
         Question("sinusoidal_positions", 2, _positions_case, ref.sinusoidal_positions,
                  "Column 2i is sin(t / 10000**(2i / D)) and column 2i + 1 is cos of the same angle; t runs "
-                 "over 0 .. T-1; an odd D ends with a sine column.", outputs=("positions",)),
+                 "over 0 .. T-1; an odd D ends with a sine column.", outputs=("positions",),
+                 diagnose=diagnoses.recognise(
+                     ("positions",),
+                     diagnoses.same_as("positions", mistakes.positions_sines_then_cosines, "all the sines come "
+                                       "first and the cosines after them: here sine and cosine alternate, column "
+                                       "2i the sine and 2i + 1 the cosine of the same angle."),
+                     diagnoses.same_as("positions", mistakes.positions_frequency_per_column, "every column has "
+                                       "its own frequency: a sine and its cosine share one, 10000**(2i / D) for "
+                                       "columns 2i and 2i + 1."))),
         Question("attention_forward", 3, _attention_case, ref.attention_forward,
                  "scores = q @ k.transpose(0, 2, 1) / sqrt(d), shape (N, T, T); with causal, set the scores "
                  "above the diagonal (key j > query i) to -inf; softmax over the last axis after subtracting "
-                 "each row's maximum; out = weights @ v.", outputs=("out",)),
+                 "each row's maximum; out = weights @ v.", outputs=("out",),
+                 diagnose=diagnoses.recognise(
+                     ("out",),
+                     diagnoses.same_as("out", mistakes.attention_without_the_scale, "the scores are not divided "
+                                       "by sqrt(d), d = q.shape[2]."),
+                     diagnoses.same_as("out", mistakes.attention_without_the_mask, "the causal mask is missing: "
+                                       "with causal=True, query i must not see the keys j > i."),
+                     diagnoses.same_as("out", mistakes.attention_softmax_over_the_queries, "the softmax runs down "
+                                       "the columns of the (T, T) scores: each query's weights, one row, must "
+                                       "sum to 1 (axis=-1)."))),
         Question("attention_backward", 5, _attention_backward_case, ref.attention_backward,
                  "Recompute the weights P. dv = P^T @ dout; dP = dout @ v^T; through the softmax "
                  "dS = P * (dP - sum(dP * P, axis=-1, keepdims=True)) (masked entries have P = 0, so they "
                  "get no gradient); dq = dS @ k / sqrt(d), dk = dS^T @ q / sqrt(d).",
-                 gradient=True, outputs=("dq", "dk", "dv")),
+                 gradient=True, outputs=("dq", "dk", "dv"), diagnose=diagnoses.recognise(
+                     ("dq", "dk", "dv"),
+                     diagnoses.same_as("dq", mistakes.attention_dq_without_the_scale, "dq misses the 1 / sqrt(d) "
+                                       "by which the scores were divided."),
+                     diagnoses.same_as("dk", mistakes.attention_dk_without_the_scale, "dk misses the 1 / sqrt(d) "
+                                       "by which the scores were divided."),
+                     diagnoses.same_as("dv", mistakes.attention_dv_with_the_weights_untransposed, "dv is P @ dout: "
+                                       "value j is used by every query i with weight P[i, j], so dv = P^T @ dout."))),
     )),
 )}
 

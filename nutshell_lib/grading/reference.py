@@ -420,8 +420,8 @@ def _attention_row(q_i, k, i, causal):
 
 
 def attention_forward(q, k, v, causal):
-    """Scaled dot-product attention. q, k, v (N, T, d) -> out (N, T, d): out[n, i] is the average
-    of the values v[n, j] weighted by softmax_j(q[n, i] . k[n, j] / sqrt(d)), over j <= i if causal."""
+    """Scaled dot-product attention. q, k (N, T, d), v (N, T, dv) -> out (N, T, dv): out[n, i] is the
+    average of the values v[n, j] weighted by softmax_j(q[n, i] . k[n, j] / sqrt(d)), over j <= i if causal."""
     N, T, _ = q.shape
     out = np.zeros(v.shape)
     for n in range(N):
@@ -431,7 +431,8 @@ def attention_forward(q, k, v, causal):
 
 
 def attention_backward(dout, q, k, v, causal):
-    """Gradients (dq, dk, dv), each (N, T, d), of sum(attention_forward(q, k, v, causal) * dout)."""
+    """Gradients (dq, dk, dv), shaped like q, k, v, of sum(attention_forward(q, k, v, causal) * dout),
+    dout (N, T, dv)."""
     N, T, d = q.shape
     dq, dk, dv = np.zeros(q.shape), np.zeros(k.shape), np.zeros(v.shape)
     for n in range(N):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 # 05-09
 
@@ -97,6 +98,7 @@ def training_curves(histories, metrics=("loss", "accuracy"), validation_label="v
                 ax.plot(np.arange(1, len(val) + 1), val, "s--", color=colour, ms=3,
                         label=f"{prefix}{validation_label}")
         ax.set(xlabel="epoch", ylabel="cross-entropy" if metric == "loss" else metric, title=metric)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if metric == "accuracy":
             ax.set_ylim(0, 1)
         ax.legend(fontsize=7)

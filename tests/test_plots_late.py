@@ -94,6 +94,8 @@ def test_training_curves_plot_the_history_numbers():
     acc_lines = {line.get_label(): line for line in acc_ax.lines}
     np.testing.assert_array_equal(acc_lines["a: training"].get_ydata(), [0.2, 0.5, 0.9])
     assert acc_ax.get_ylim() == (0, 1)
+    fig.canvas.draw()
+    assert all(float(tick).is_integer() for tick in loss_ax.get_xticks())     # epochs are whole numbers
 
 
 def test_confusion_matrix_plot_writes_nonzero_counts():

@@ -214,12 +214,12 @@ def unrolled_rnn(steps=4):
     return fig
 
 
-def gate_heatmaps(gates, order=None, time_labels=None, title=""):
+def gate_heatmaps(gates, order=None, time_labels=None, title="", ylabel="unit"):
     """Draw an LSTM's gates and cell state over time for one sequence, one panel each.
 
     gates: {"i", "f", "g", "o", "c"} -> (T, H) arrays; order: H unit indices for the rows (default
     as stored); time_labels: {step: label} for the x ticks. Gates use 0..1, the candidate -1..1 and
-    the cell state a range symmetric around 0. Returns the Figure (5 panels and 5 colour bars).
+    the cell state a range symmetric around 0; ylabel names the rows. Returns the Figure (5 panels and 5 colour bars).
     """
     panels = (("i", "input gate i", "viridis", (0, 1)), ("f", "forget gate f", "viridis", (0, 1)),
               ("g", "candidate g", "coolwarm", (-1, 1)), ("o", "output gate o", "viridis", (0, 1)),
@@ -236,8 +236,8 @@ def gate_heatmaps(gates, order=None, time_labels=None, title=""):
         if time_labels:
             ax.set_xticks(list(time_labels), list(time_labels.values()), fontsize=8)
         fig.colorbar(image, ax=ax, orientation="horizontal", pad=0.1, fraction=0.05)
-    axes[0].set_ylabel("unit")
-    fig.suptitle(title, fontsize=9)
+    axes[0].set_ylabel(ylabel)
+    fig.suptitle(title, fontsize=9, y=1.02)
     return fig
 
 

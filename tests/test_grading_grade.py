@@ -1,6 +1,7 @@
 """`nutshell grade`: full marks for the solutions, and a fair verdict for every way a submission can
 go wrong. The adversarial submissions are built here from the solution notebooks with nbformat."""
 import csv
+import functools
 import json
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from nutshell_lib.grading.grade import grade_batch, submission_cases, unique_nam
 from nutshell_lib.grading.questions import (EXERCISES, GRADING_STREAM, PUBLIC_SEED, PUBLIC_STREAM, QUESTIONS,
                                             draw_cases)
 from nutshell_lib.grading.run_student import Limits
+from nutshell_lib.grading.sandbox import NO_SANDBOX, SandboxMode, SandboxUnavailable, choose_mode
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = Limits(seconds=15, memory_bytes=1 << 30)
@@ -37,8 +39,19 @@ def submission(tmp_path, topic, name, edits=(), extra_cells=(), drop_cells_with=
     return path
 
 
+@functools.cache
+def grading_sandbox() -> SandboxMode:
+    """The sandbox (as on CI), probed once; where none works (macOS), the honest verdicts tested
+    here still hold unconfined (tests/test_grading_sandbox.py is skipped there)."""
+    try:
+        return choose_mode()
+    except SandboxUnavailable:
+        return NO_SANDBOX
+
+
 def grade(tmp_path, paths, *, seed=SEED, limits=LIMITS, exercise=None) -> dict[str, dict]:
-    results = grade_batch(paths, tmp_path / "graded", seed=seed, exercise=exercise, limits=limits, jobs=2)
+    results = grade_batch(paths, tmp_path / "graded", seed=seed, exercise=exercise, limits=limits, jobs=2,
+                          sandbox=grading_sandbox())
     return {Path(path).stem: result for path, result in zip(paths, results)}
 
 

@@ -11,11 +11,16 @@ Functional ops (NCHW arrays, float32 or float64)::
     linear(x, w, b) -> y                                      # y = x @ w + b, x (N, D), w (D, M)
     linear_backward(dy, x, w) -> (dx, dw, db)
 """
+from importlib.metadata import PackageNotFoundError, version
+
 from .ops.conv import conv2d, conv2d_backward
 from .ops.linear import linear, linear_backward
 from .ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("nutshell-lib")
+except PackageNotFoundError:  # run from a source folder on PYTHONPATH, not installed
+    __version__ = "unknown"
 
 __all__ = [
     "conv2d",

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import platform
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -13,15 +12,6 @@ def kernel_cache_dir() -> Path:
     from .kernels.jit import cache_probe
 
     return Path(cache_probe._cache._cache_path)
-
-
-def is_writable(directory: Path) -> bool:
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory):
-            return True
-    except OSError:
-        return False
 
 
 def blas_summary() -> str:
@@ -44,6 +34,7 @@ def report() -> list[tuple[str, str]]:
     import numpy
 
     from .kernels.jit import cache_probe
+    from .kernels.shared_cache import is_writable
     from .ops.device import cuda_status
 
     cache_probe(1)  # run one parallel kernel so Numba has picked its threading layer

@@ -5,7 +5,8 @@ change in a scalar loss, and compares (L(a + h) - L(a - h)) / 2h with the gradie
 test computed. Three kinds of things can be checked:
 
 - a layer: the loss is sum(layer.forward(x) * dy) for a fixed random dy, and the analytic
-  gradients are ``layer.backward(dy)`` and ``layer.grads``;
+  gradients are ``layer.backward(dy)`` and ``layer.grads`` (an integer input, such as an
+  embedding's token ids, has no gradient: only the parameters are checked then);
 - a pair ``(forward, backward)`` of functions with CS231n-style arguments: ``forward(*inputs)``
   returns y and ``backward(dy, *inputs)`` returns a tuple with one gradient per input, in the
   inputs' order (entries for inputs not in ``wrt`` are ignored);
@@ -106,7 +107,8 @@ def gradcheck(target, inputs, *, wrt=(0,), training=True, h=1e-6, rtol=1e-5, ato
         (see the module docstring).
     inputs: an array, or a tuple of arguments (arrays are copied to float64; other arguments,
         such as integer labels, are passed through).
-    wrt: positions in ``inputs`` to differentiate (functions only; a layer checks its input).
+    wrt: positions in ``inputs`` to differentiate (functions only; a layer checks its input
+        when that is a float array).
     training: passed to a layer's forward.
     h: the finite-difference step. rtol, atol: an entry fails when
         |analytic - numeric| > atol + rtol * max(|analytic|, |numeric|).
@@ -150,9 +152,15 @@ def _layer_problem(layer, args, training, rng):
     x = args[0]
     y = layer.forward(x, training=training)
     dy = rng.standard_normal(y.shape)
-    analytic = {"input": layer.backward(dy.copy())}
-    analytic.update({name: grad.copy() for name, grad in layer.grads.items()})
-    checked = {"input": x, **layer.params}
+    dx = layer.backward(dy.copy())
+    analytic = {name: grad.copy() for name, grad in layer.grads.items()}
+    checked = dict(layer.params)
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        if dx is None:
+            raise TypeError(f"gradcheck: {layer!r}.backward returned None for a float input, so there is no "
+                            "input gradient to check")
+        analytic["input"] = dx
+        checked = {"input": x, **checked}
 
     def loss():
         return float(np.sum(layer.forward(x, training=training) * dy))

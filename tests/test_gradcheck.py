@@ -4,7 +4,7 @@ import pytest
 
 from nutshell_lib import conv2d, conv2d_backward
 from nutshell_lib.gradcheck import gradcheck
-from nutshell_lib.layers import Dense, Sequential, Tanh
+from nutshell_lib.layers import Conv2D, Dense, Embedding, Sequential, Tanh
 
 
 class DenseWithWrongBiasGradient(Dense):
@@ -56,6 +56,15 @@ def test_passes_correct_code_and_reports():
 def test_refuses_float32_parameters():
     with pytest.raises(TypeError, match="build the layer with dtype=np.float64"):
         gradcheck(Dense(3, 2, rng=0), np.ones((1, 3)))
+
+
+def test_integer_input_checks_only_the_parameters_and_float_input_needs_a_gradient():
+    ids = np.array([[0, 2, 2], [1, 0, 2]])
+    result = gradcheck(Embedding(3, 2, rng=0, dtype=np.float64), ids)
+    assert result and [m.array for m in result.arrays] == ["W"]
+    no_input_grad = Conv2D(1, 1, 2, rng=0, dtype=np.float64, input_grad=False)
+    with pytest.raises(TypeError, match="backward returned None for a float input"):
+        gradcheck(no_input_grad, np.ones((1, 1, 3, 3)))
 
 
 def test_forward_backward_pair_on_the_functional_conv():

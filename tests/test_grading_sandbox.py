@@ -64,10 +64,8 @@ def survivors() -> list[int]:
     return pids
 
 
-CORRECT_PREDICT = "    return np.where(X @ w + b >= 0, 1.0, -1.0)\n"
-
 ESCAPE = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import glob, os
     if os.fork() == 0:               # setsid + double fork: a daemon that outlives the child
         os.setsid()
@@ -81,15 +79,15 @@ def perceptron_predict(w, b, X):
             print("WROTE", path)
         except OSError:
             pass
-    return np.zeros(len(X))
+    return 1e9
 '''
 
 KILLER = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import os, signal
     os.kill(os.getppid(), signal.SIGKILL)
     os.kill(-1, signal.SIGKILL)
-    return np.zeros(len(X))
+    return 1e9
 '''
 
 # Frames forged on the grader's channel: the only pipe the child holds open for writing.
@@ -106,22 +104,22 @@ def channel():
 
 class Forged:  # runs while the definitions load, before the real setup message
     import os, json
-    os.write(channel(), json.dumps({{"kind": "setup", "errors": 1, "found": {{"perceptron_predict": True}}}}).encode() + b"\\n")
+    os.write(channel(), json.dumps({{"kind": "setup", "errors": 1, "found": {{"geometric_margin": True}}}}).encode() + b"\\n")
 
 
-def perceptron_predict(w, b, X):
-    return np.zeros(len(X))
+def geometric_margin(w, b, X, y):
+    return 1e9
 '''
 
 NPY_BOMB = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import os, json, stat
     fd = [fd for fd in range(3, 64) if os.path.exists(f"/proc/self/fd/{{fd}}") and stat.S_ISFIFO(os.fstat(fd).st_mode)][0]
     header = "{{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }}".ljust(117) + "\\n"
     blob = {blob}
     os.write(fd, json.dumps({{"kind": "case", "question": 0, "case": 0, "status": "ok", "message": "",
                               "arrays": [len(blob)]}}).encode() + b"\\n" + blob)
-    return np.zeros(len(X))
+    return 1e9
 '''
 # name: (the bytes sent as an array, the size announced for them)
 NPY_BLOBS = {"claims_2_40": ('b"\\x93NUMPY\\x01\\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(64)',
@@ -133,7 +131,7 @@ NPY_BLOBS = {"claims_2_40": ('b"\\x93NUMPY\\x01\\x00" + len(header).to_bytes(2, 
              "announces_2_40_bytes": ('b"x" * 100', "1 << 40")}
 
 FORK_BOMB = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import os
     while True:
         try:
@@ -159,20 +157,20 @@ def test_escapes_cannot_reach_the_grader_or_other_submissions(tmp_path, mode):
         assert "WROTE" not in feedback(result), name
     assert survivors() == [], "a process of a submission outlived the grading"
     escape = by_name(results["escape"])
-    assert escape["perceptron_predict"]["score"] == 0 and escape["perceptron_epoch"]["score"] == 7
-    assert by_name(results["killer"])["perceptron_epoch"]["score"] == 7
-    assert "does not accept" in by_name(results["forger"])["perceptron_predict"]["output"]
-    assert by_name(results["fork_bomb"])["perceptron_epoch"]["score"] == 7
+    assert escape["geometric_margin"]["score"] == 0 and escape["pocket_perceptron"]["score"] == 7
+    assert by_name(results["killer"])["pocket_perceptron"]["score"] == 7
+    assert "does not accept" in by_name(results["forger"])["geometric_margin"]["output"]
+    assert by_name(results["fork_bomb"])["pocket_perceptron"]["score"] == 7
     for kind in NPY_BLOBS:
         tests = by_name(results[f"npy_{kind}"])
-        assert "does not accept" in tests["perceptron_predict"]["output"], kind
-        assert tests["perceptron_predict"]["score"] == 0 and tests["perceptron_epoch"]["score"] == 7, kind
+        assert "does not accept" in tests["geometric_margin"]["output"], kind
+        assert tests["geometric_margin"]["score"] == 0 and tests["pocket_perceptron"]["score"] == 7, kind
     time.sleep(1.5)  # a late writer would strike now
     assert json.loads((out / "honest_b.json").read_text())["score"] == 10
 
 
 CHEAT = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import glob, importlib.util, os, sys
     reference = None
     library = "{library}"
@@ -200,8 +198,8 @@ def perceptron_predict(w, b, X):
         if found:
             print("GOT files", found[:3])
     if reference is not None:
-        return reference.perceptron_predict(w, b, X)
-    return np.zeros(len(X))
+        return reference.geometric_margin(w, b, X)
+    return 1e9
 '''
 
 BORROWS = "    return nl.conv2d(x, w, b, stride=stride, padding=padding)\n"
@@ -211,8 +209,8 @@ def test_no_marks_without_solving(tmp_path, mode):
     cheat = attack(tmp_path, "cheat", CHEAT.format(library=sandbox.LIBRARY, root=ROOT, submissions=tmp_path))
     results = grade(tmp_path, [cheat, HONEST], mode)
     tests = by_name(results["cheat"])
-    assert "GOT" not in tests["perceptron_predict"]["output"]
-    assert tests["perceptron_predict"]["score"] == 0 and results["02_perceptron"]["score"] == 10
+    assert "GOT" not in tests["geometric_margin"]["output"]
+    assert tests["geometric_margin"]["score"] == 0 and results["02_perceptron"]["score"] == 10
 
 
 def test_calling_the_library_in_a_naive_function_earns_nothing(tmp_path, mode):
@@ -223,7 +221,7 @@ def test_calling_the_library_in_a_naive_function_earns_nothing(tmp_path, mode):
     tests = by_name(results["borrows"])
     assert tests["conv2d_naive"]["score"] == 0
     assert "calls the library (nutshell_lib.conv2d" in tests["conv2d_naive"]["output"]
-    assert tests["conv2d_backward_naive"]["score"] == 6
+    assert tests["conv2d_backward_naive"]["score"] == tests["conv2d_backward_naive"]["max_score"]
     assert results["04_conv"]["score"] == 10
 
 
@@ -235,11 +233,11 @@ def test_cases_are_drawn_per_submission():
 
 
 CORRUPT_AND_LEAK = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import glob, os, socket
-    if getattr(perceptron_predict, "done", False):
-        return np.zeros(len(X))
-    perceptron_predict.done = True
+    if getattr(geometric_margin, "done", False):
+        return 1e9
+    geometric_margin.done = True
     achieved = []
     for path in {writable}:
         try:  # opened for appending, never written: the check changes nothing even where it succeeds
@@ -270,7 +268,7 @@ def perceptron_predict(w, b, X):
     except OSError:
         pass
     print(*achieved)  # last, so that the kept tail of the output has it
-    return np.zeros(len(X))
+    return 1e9
 '''
 
 
@@ -309,20 +307,20 @@ def test_nothing_leaks_and_nothing_is_corrupted(tmp_path, mode, monkeypatch):
 
 
 FLOOD_AND_ESCAPES = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     print("\\x1b[2J\\x1b[31mred\\rover\\u202eevil")
     while True:  # printing until the file is full: charged to this question only
         print("x" * 100000)
 '''
 
 FLOOD_THEN_ANSWER = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     try:
         for _ in range(200):
             print("y" * 100000)
     except OSError:
         pass
-    return np.where(X @ w + b >= 0, 1.0, -1.0)
+    return np.min(y * (X @ w + b)) / np.linalg.norm(w)
 '''
 
 
@@ -343,9 +341,9 @@ def test_floods_and_escapes_are_contained(tmp_path, mode, capsys):
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     flood = json.loads(next(out.glob("*HYPERLINK*.json")).read_text())
     assert "\x1b" not in flood["output"] + "".join(test["output"] for test in flood["tests"])
-    assert by_name(flood)["perceptron_epoch"]["score"] == 7
+    assert by_name(flood)["pocket_perceptron"]["score"] == 7
     answer = by_name(json.loads((out / "flood_then_answer.json").read_text()))
-    assert answer["perceptron_predict"]["score"] == 3 and answer["perceptron_epoch"]["score"] == 7
+    assert answer["geometric_margin"]["score"] == 3 and answer["pocket_perceptron"]["score"] == 7
     assert json.loads((out / "02_perceptron.json").read_text())["score"] == 10
 
 
@@ -384,7 +382,7 @@ def test_no_sandbox_warns_and_still_grades_with_a_progress_bar(tmp_path, capsys)
 
 
 FILL = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import os
     chunk = b"z" * (4 << 20)
     written = {{}}
@@ -403,14 +401,14 @@ def perceptron_predict(w, b, X):
             except OSError:
                 pass
     print("WRITTEN", written)
-    return np.where(X @ w + b >= 0, 1.0, -1.0)
+    return np.min(y * (X @ w + b)) / np.linalg.norm(w)
 '''
 
 
 def test_the_child_can_fill_only_its_small_private_folders(tmp_path, mode):
     fill = attack(tmp_path, "fill", FILL.format(kernels=sandbox.LIBRARY / "kernels" / "__pycache__"))
     results = grade(tmp_path, [fill, HONEST], mode)
-    output = by_name(results["fill"])["perceptron_predict"]["output"]
+    output = by_name(results["fill"])["geometric_margin"]["output"]
     written = eval(output[output.index("WRITTEN ") + 8:].splitlines()[0])
     assert 0 < written["/tmp"] <= sandbox.TMP_BYTES and written["/dev/shm"] <= sandbox.SHM_BYTES
     assert all(written[folder] == 0 for folder in written if folder not in ("/tmp", "/dev/shm")), written
@@ -418,18 +416,18 @@ def test_the_child_can_fill_only_its_small_private_folders(tmp_path, mode):
 
 
 LEAK_CMDLINES = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import glob
     for path in glob.glob("/proc/[0-9]*/cmdline"):
         try:
             print(open(path, "rb").read()[:300])
         except OSError:
             pass
-    return np.where(X @ w + b >= 0, 1.0, -1.0)
+    return np.min(y * (X @ w + b)) / np.linalg.norm(w)
 '''
 
 SLEEPER = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import subprocess
     subprocess.run(["/bin/sleep", "{survivor}"])
 '''

@@ -59,6 +59,28 @@ def test_dense_matches_loops(n, d_in, d_out, seed):
     np.testing.assert_allclose(layer.grads["b"], db, rtol=1e-12, atol=1e-12)
 
 
+@settings(max_examples=15, deadline=None)
+@given(leading=st.lists(st.integers(1, 3), min_size=1, max_size=3), d_in=st.integers(1, 5), d_out=st.integers(1, 5),
+       seed=st.integers(0, 2**16))
+def test_dense_over_leading_axes_applies_the_map_at_every_position(leading, d_in, d_out, seed):
+    rng = np.random.default_rng(seed)
+    layer = Dense(d_in, d_out, rng=rng, dtype=np.float64)
+    layer.params["b"][:] = rng.standard_normal(d_out)
+    W, b = layer.params["W"], layer.params["b"]
+    x, dy = rng.standard_normal((*leading, d_in)), rng.standard_normal((*leading, d_out))
+    y, dx = np.zeros((*leading, d_out)), np.zeros_like(x)
+    dW, db = np.zeros_like(W), np.zeros_like(b)
+    for position in np.ndindex(*leading):
+        y_row, dx_row, dW_here, db_here = naive_dense(x[position][None], W, b, dy[position][None])
+        y[position], dx[position] = y_row[0], dx_row[0]
+        dW += dW_here
+        db += db_here
+    np.testing.assert_allclose(layer.forward(x), y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.backward(dy), dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["W"], dW, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["b"], db, rtol=1e-12, atol=1e-12)
+
+
 @settings(max_examples=20, deadline=None)
 @given(n=st.integers(1, 2), c=st.integers(1, 3), k=st.integers(1, 3), h=st.integers(1, 7), w=st.integers(1, 7),
        r=st.integers(1, 4), s=st.integers(1, 4), sh=st.integers(1, 3), sw=st.integers(1, 3),

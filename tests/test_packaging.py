@@ -1,5 +1,9 @@
-"""The two install routes (pip via pyproject.toml, conda via environment.yml) must agree."""
+"""The two install routes (pip via pyproject.toml, conda via environment.yml) must agree, and
+declare what the library imports."""
+import ast
+import importlib.metadata
 import re
+import sys
 from pathlib import Path
 
 try:
@@ -19,7 +23,8 @@ def parse(requirement: str) -> tuple[str, str]:
 
 def pyproject_requirements() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = project["dependencies"] + project["optional-dependencies"]["test"]
+    extras = project["optional-dependencies"]
+    requirements = project["dependencies"] + extras["course"] + extras["test"]
     return dict(parse(r) for r in requirements)
 
 
@@ -45,3 +50,49 @@ def test_ci_runs_the_readme_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme and "make lab" in readme
     assert re.search(r"^make test$", ci, re.MULTILINE)
+
+
+def third_party_imports() -> set[str]:
+    """Top-level names of the modules nutshell_lib imports that are neither stdlib nor itself."""
+    names = set()
+    for path in (ROOT / "nutshell_lib").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return {name for name in names if name not in sys.stdlib_module_names and name != "nutshell_lib"}
+
+
+def test_every_import_of_the_library_is_a_runtime_dependency():
+    runtime = {parse(r)[0] for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    distributions = importlib.metadata.packages_distributions()
+    undeclared = {}
+    for module in sorted(third_party_imports()):
+        providers = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
+        if not providers & runtime:
+            undeclared[module] = sorted(providers)
+    assert not undeclared, f"imported by nutshell_lib but not in [project] dependencies: {undeclared}"
+
+
+def test_version_comes_from_the_package_metadata():
+    import nutshell_lib
+
+    assert nutshell_lib.__version__ == importlib.metadata.version("nutshell-lib")
+
+
+def test_constraints_pin_every_requirement_at_or_above_its_floor():
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for line in (ROOT / "tools" / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, pinned = line.split("==")
+            pins[name.lower().replace("_", "-")] = pinned
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    for requirement in map(Requirement, project["dependencies"] + extras["course"] + extras["test"]):
+        name = requirement.name.lower().replace("_", "-")
+        assert name in pins, f"tools/constraints.txt does not pin {name}: run make constraints"
+        assert requirement.specifier.contains(pins[name], prereleases=True), \
+            f"tools/constraints.txt pins {name}=={pins[name]}, outside {requirement.specifier}"

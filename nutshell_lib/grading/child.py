@@ -6,7 +6,8 @@ In the sandbox (``sandbox.py``) it is the only file of ``grading/`` that exists.
 
 The protocol, which the grader (``run_student.py``) parses and validates, never trusting it:
 
-- stdin: one pickle, the job (the learner's definitions, each question's cases, the limits);
+- stdin: one pickle, the job (the learner's definitions; per question the function's name, the
+  expression that calls the learner's code on a case's ``args``, and the cases; the limits);
 - stdout: frames, each a JSON header on one line (``{"kind": ...}``), followed by the raw ``.npy``
   bytes of the arrays whose sizes the header lists in ``"arrays"``. Kinds, in order: ``setup``
   (``errors``, ``found``: which functions exist, ``printed``), then per question ``case``
@@ -35,6 +36,7 @@ import numpy as np
 # Bound before the learner's code runs, so patching NumPy there cannot reach these.
 _write_array = np.lib.format.write_array
 _asarray = np.asarray
+_eval = eval
 
 
 def flatten_outputs(value) -> list[np.ndarray]:
@@ -166,6 +168,13 @@ class Printed:
             return handle.read().decode(errors="replace")
 
 
+def learner_call(namespace: dict, expression: str):
+    """The function of a case's arguments that evaluates ``expression`` (a question's call, such as
+    ``"batchnorm_backward(args[0], batchnorm_forward(*args[1:])[1])"``) in the learner's namespace."""
+    code = compile(expression, "<grader>", "eval")
+    return lambda *args: _eval(code, namespace, {"args": args})
+
+
 def call_cases(channel: Channel, number: int, function, cases) -> None:
     for index, args in enumerate(cases):
         outputs = []
@@ -204,12 +213,12 @@ def main() -> int:
     printed = Printed(job["tmp"] or tempfile.gettempdir(), job["printed_tail"])
     printed.start()
     namespace, errors = run_definitions(job["snippets"])
-    found = {name: callable(namespace.get(name)) for name, _ in job["questions"]}
+    found = {name: callable(namespace.get(name)) for name, _, _ in job["questions"]}
     channel.send({"kind": "setup", "errors": errors, "found": found, "printed": printed.tail()})
-    for number, (name, cases) in enumerate(job["questions"]):
+    for number, (name, expression, cases) in enumerate(job["questions"]):
         printed.start()
         if found[name]:
-            call_cases(channel, number, namespace[name], cases)
+            call_cases(channel, number, learner_call(namespace, expression), cases)
         channel.send({"kind": "done", "question": number, "printed": printed.tail()})
     return 0
 

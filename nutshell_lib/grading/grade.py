@@ -22,15 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import numpy as np
 from tqdm import tqdm
 
 from .borrowed import borrowed_line, withheld, write_stub
 from .child import flatten_outputs
-from .compare import compare
-from .feedback import NOT_IMPLEMENTED, case_line, problem_line
+from .feedback import NOT_IMPLEMENTED, advice_lines, judge_case, problem_line
 from .notebook_source import Extracted, exercise_name, extract
-from .questions import EXERCISES, GRADING_STREAM, Exercise, Question, draw_cases
-from .run_student import Isolation, Limits, QuestionRun, run_submission
+from .questions import EXERCISES, GRADING_STREAM, Exercise, Question, TrainingTask, draw_cases
+from .run_student import Isolation, Limits, QuestionRun, Task, run_submission
 from .safe_text import printable, spreadsheet_cell
 from .sandbox import (LIBRARY, SandboxMode, SandboxUnavailable, choose_mode, numba_cache_dirs,
                       user_mode_exposure)
@@ -99,15 +99,55 @@ def submission_cases(question: Question, seed: int, name: str) -> list[tuple]:
     return draw_cases(question, submission_seed(seed, name), GRADING_STREAM)
 
 
-def reference_answers(question: Question, seed: int, name: str) -> Answers:
+def reference_answers(question: Question | TrainingTask, seed: int, name: str) -> Answers:
+    if isinstance(question, TrainingTask):  # the learner's process gets the inputs, never y_test
+        split = question.split(submission_seed(seed, name), GRADING_STREAM)
+        return Answers([(split.X_train, split.y_train, split.X_test)], [[split.y_test]])
     cases = submission_cases(question, seed, name)
     return Answers(cases, [flatten_outputs(question.reference(*copy.deepcopy(args))) for args in cases])
 
 
+def score_training_task(task: TrainingTask, answers: Answers, run: QuestionRun) -> dict:
+    """One Gradescope test: the share of the points for the accuracy thresholds reached."""
+    lines = [f"While loading your definitions: {error}" for error in run.setup_errors]
+    (case,), ((y_test,),) = run.cases, answers.expected
+    score = 0.0
+    if not run.found and not run.verdict:
+        lines.append(f"function `{task.name}` not found: was it renamed, or its cell deleted?")
+    elif case.status == "not_implemented":
+        lines.append(f"{NOT_IMPLEMENTED}: `{task.name}` still raises NotImplementedError")
+    elif case.status != "ok":
+        lines.append(f"FAILED: {case.message}")
+    else:
+        line, score = accuracy_line(task, case.outputs, y_test)
+        lines.append(line)
+    if score < task.points:
+        lines.append(f"Hint: {task.hint}")
+    if run.printed:
+        lines.append(f"Printed by your code (warnings are shown, never scored):\n{run.printed}")
+    return {"name": task.name, "score": score, "max_score": task.points,
+            "status": "passed" if score == task.points else "failed", "output": printable("\n".join(lines))}
+
+
+def accuracy_line(task: TrainingTask, outputs: list, y_test) -> tuple[str, float]:
+    """What the learner reads about the predicted labels, and the points they earn."""
+    labels = outputs[0] if len(outputs) == 1 else None
+    if labels is None or labels.shape != y_test.shape:
+        shapes = ", ".join(str(output.shape) for output in outputs)
+        return (f"FAILED: predict(X) must return one label per image, an array of shape {y_test.shape}; "
+                f"it returned {shapes or 'nothing'}", 0.0)
+    accuracy = float(np.mean(labels == y_test))
+    thresholds = ", ".join(f"{threshold:.0%}" for threshold in task.thresholds)
+    return (f"accuracy {accuracy:.1%} on {len(y_test):,} held-out traffic signs; thresholds {thresholds}: "
+            f"{task.reached(accuracy)} of {len(task.thresholds)} reached", task.score(accuracy))
+
+
 def score_question(question: Question, answers: Answers, run: QuestionRun, exercise: Exercise) -> dict:
     """One Gradescope test: points for the share of cases passed, and the story of each case."""
+    if isinstance(question, TrainingTask):
+        return score_training_task(question, answers, run)
     lines = [f"While loading your definitions: {error}" for error in run.setup_errors]
-    passed = 0
+    verdicts = []
     borrowed = borrowed_line(question.name, exercise, [case.message for case in run.cases if case.status != "ok"]
                              + (run.setup_errors if any(case.status != "ok" for case in run.cases) else []))
     if not run.found and not run.verdict:
@@ -116,20 +156,19 @@ def score_question(question: Question, answers: Answers, run: QuestionRun, exerc
     elif all(case.status == "not_implemented" for case in run.cases):
         lines.append(f"{NOT_IMPLEMENTED}: `{question.name}` still raises NotImplementedError")
     else:
-        for number, (expected, case) in enumerate(zip(answers.expected, run.cases), start=1):
+        for number, (args, expected, case) in enumerate(zip(answers.cases, answers.expected, run.cases), start=1):
             if case.status != "ok":
                 lines.append(problem_line(number, case.message))
                 continue
-            comparison = compare(expected, case.outputs, rtol=question.rtol, atol=question.atol)
-            passed += comparison.passed
-            lines.append(case_line(number, comparison, question.gradient))
+            verdicts.append(judge_case(question, number, args, expected, case.outputs))
+            lines.append(verdicts[-1].line)
         if run.verdict:
             lines.append(f"The run stopped: {run.verdict}.")
+    passed = sum(verdict.passed for verdict in verdicts)
     if borrowed:
         lines.append(borrowed)
         passed = 0
-    if passed < question.n_cases:
-        lines.append(f"Hint: {question.hint}")
+    lines += advice_lines(question, passed, verdicts)
     if run.printed:
         lines.append(f"Printed by your code (warnings are shown, never scored):\n{run.printed}")
     score = round(question.points * passed / question.n_cases, 2)
@@ -198,8 +237,8 @@ def grade_one(submission: Submission, seed: int, limits: Limits, isolation: Isol
     questions = submission.exercise.questions
     try:
         answers = {q.name: reference_answers(q, seed, submission.name) for q in questions}
-        runs = run_submission(submission.code.snippets, [(q.name, answers[q.name].cases) for q in questions],
-                              limits, isolation)
+        tasks = [Task(q.name, answers[q.name].cases, q.expression, q.seconds) for q in questions]
+        runs = run_submission(submission.code.snippets, tasks, limits, isolation)
         tests = [score_question(q, answers[q.name], r, submission.exercise) for q, r in zip(questions, runs)]
     except Exception as exc:  # a bug of the grader's, or a submission it did not foresee: this one only
         submission.problem = f"the grader failed on this submission ({type(exc).__name__}: {str(exc)[:300]})"

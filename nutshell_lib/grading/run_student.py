@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -54,6 +55,15 @@ class Isolation:
     mode: SandboxMode = NO_SANDBOX
     library: Path | None = LIBRARY            # the package bound as nutshell_lib (None: none at all)
     numba_caches: tuple[Path, ...] = ()       # cache folders of which each child gets a private copy
+
+
+class Task(NamedTuple):
+    """One question for the child: ``expression`` (a question's call, evaluated in the learner's
+    namespace over a case's ``args``) on every case, within ``seconds`` (None: ``Limits.seconds``)."""
+    name: str                         # the function that must exist
+    cases: list[tuple]
+    expression: str
+    seconds: float | None = None
 
 
 @dataclass
@@ -166,7 +176,7 @@ def text(value, limit: int) -> str:
 class ChildReport:
     """What one child said, checked: the setup, the cases and output of each question finished."""
 
-    def __init__(self, questions: list[tuple[str, list[tuple]]]):
+    def __init__(self, questions: list[Task]):
         self.questions = questions
         self.setup: dict | None = None
         self.cases: list[dict[int, CaseRun]] = [{} for _ in questions]
@@ -183,7 +193,7 @@ class ChildReport:
                     and all(isinstance(value, bool) for value in found.values())):
                 raise ProtocolError("the setup message has the wrong types")
             self.setup = {"errors": [text(error, 500) for error in errors[:20]],
-                          "found": {name: found.get(name) is True for name, _ in self.questions},
+                          "found": {task.name: found.get(task.name) is True for task in self.questions},
                           "printed": text(header.get("printed", ""), PRINTED_TAIL)}
             return
         if self.finished == len(self.questions) or header.get("question") != self.finished:
@@ -193,7 +203,7 @@ class ChildReport:
             self.finished += 1
         elif kind == "case":
             index, status = header.get("case"), header.get("status")
-            n_cases = len(self.questions[self.finished][1])
+            n_cases = len(self.questions[self.finished].cases)
             if type(index) is not int or not 0 <= index < n_cases or index in self.cases[self.finished]:
                 raise ProtocolError("a result for a case that does not exist")
             if status not in STATUSES or (arrays and status != "ok"):
@@ -212,9 +222,9 @@ def child_environment(tmp: str) -> dict[str, str]:
     return env
 
 
-def stop_reason(returncode: int | None, timed_out: bool, limits: Limits) -> str:
+def stop_reason(returncode: int | None, timed_out: bool, seconds: float) -> str:
     if timed_out or returncode == -signal.SIGXCPU:
-        return f"timed out after {limits.seconds:g} s (an endless loop, or far too slow)"
+        return f"timed out after {seconds:g} s (an endless loop, or far too slow)"
     if returncode == -signal.SIGKILL:
         return "killed (most likely it used too much memory)"
     if returncode is not None and returncode < 0:
@@ -256,9 +266,11 @@ def start_child(job_dir: Path, snippets, questions, limits: Limits, isolation: I
     """Start the child (in the sandbox, or as its own user, or unconfined) and send it the job."""
     mode = isolation.mode
     uid = child_uid() if mode.drops_user else None
-    job = {"snippets": snippets, "questions": questions, "blocked_modules": BLOCKED_MODULES,
+    job = {"snippets": snippets, "questions": [(task.name, task.expression, task.cases) for task in questions],
+           "blocked_modules": BLOCKED_MODULES,
            "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes, "processes": limits.processes,
-           "cpu_seconds": int(limits.seconds * (len(questions) + 1)) + 1, "printed_tail": PRINTED_TAIL,
+           "cpu_seconds": int(limits.seconds + sum(task.seconds or limits.seconds for task in questions)) + 1,
+           "printed_tail": PRINTED_TAIL,
            "uid": None, "library_parent": str(LIBRARY.parent) if isolation.library else None, "numba_caches": []}
     popen = {}
     if mode.bwrap:
@@ -311,15 +323,16 @@ def watch(process: subprocess.Popen, report: ChildReport, limits: Limits) -> tup
         progress = (report.setup is not None, report.finished)
         if report.finished == len(report.questions):
             return "", ""
-        remaining = limits.seconds - (time.monotonic() - clock)
+        seconds = (report.questions[report.finished].seconds if report.setup is not None else None) or limits.seconds
+        remaining = seconds - (time.monotonic() - clock)
         if remaining <= 0:
-            return stop_reason(None, True, limits), ""
+            return stop_reason(None, True, seconds), ""
         if not streams:
             process.wait()
             returncode = process.returncode
             if process.args[0] != CHILD_PYTHON and returncode > 128:  # bwrap reports a signal as 128 + its number
                 returncode = 128 - returncode
-            return (stop_reason(returncode, False, limits)
+            return (stop_reason(returncode, False, seconds)
                     or "the process ended before returning a result (did the code exit?)"), stderr.decode(errors="replace")
         ready, _, _ = select.select(list(streams), [], [], remaining)
         for descriptor in ready:
@@ -338,9 +351,9 @@ def watch(process: subprocess.Popen, report: ChildReport, limits: Limits) -> tup
             clock = time.monotonic()
 
 
-def run_submission(snippets, questions: list[tuple[str, list[tuple]]], limits: Limits,
+def run_submission(snippets, questions: list[Task], limits: Limits,
                    isolation: Isolation = Isolation()) -> list[QuestionRun]:
-    """Run each (function name, cases) after ``snippets``, the learner's definitions.
+    """Run each question's cases after ``snippets``, the learner's definitions.
 
     One child process runs the definitions once and the questions in order. When a question hangs
     or kills the process, that question gets the verdict and a fresh child takes the rest.
@@ -359,8 +372,8 @@ def run_submission(snippets, questions: list[tuple[str, list[tuple]]], limits: L
             verdict = verdict or "the notebook's code stopped the grader"
             printed = stderr.strip()[-PRINTED_TAIL:]
             return runs + [QuestionRun(False, [CaseRun("crashed", verdict) for _ in cases], [], printed, verdict)
-                           for _, cases in pending]
-        for number, (name, cases) in enumerate(pending[:report.finished + 1]):
+                           for _, cases, *_ in pending]
+        for number, (name, cases, *_) in enumerate(pending[:report.finished + 1]):
             stopped = verdict if number == report.finished else ""
             runs.append(QuestionRun(report.setup["found"][name], collected_cases(report.cases[number], len(cases), stopped),
                                     report.setup["errors"], report.printed[number].strip(), stopped))

@@ -1,6 +1,8 @@
 """One place that decides how CPU kernels are compiled."""
 import numba
 
+from .shared_cache import seed_from_install
+
 
 def cpu_kernel(function=None, *, parallel=False):
     """Compile a plain Python function with ``numba.njit``, cached on disk.
@@ -24,3 +26,7 @@ def _cache_probe(n):
 # A tiny cached parallel kernel: `nutshell doctor` runs it to learn the threading layer and
 # to find where this package's kernels are cached.
 cache_probe = cpu_kernel(_cache_probe, parallel=True)
+
+# Every kernel module imports this one before defining its kernels, so a learner on a shared,
+# read-only install gets the admin's compiled kernels in place first (see shared_cache).
+seed_from_install(_cache_probe)

@@ -6,25 +6,34 @@ default; float64 for gradient checks). Save and load models with ``save(model, p
 ``load_into(model, path)`` (.npz files).
 """
 from .activations import GELU, LeakyReLU, ReLU, SiLU, Sigmoid, Softmax, Tanh
+from .attention import MultiHeadAttention
 from .base import Layer
 from .batchnorm import BatchNorm1D, BatchNorm2D
 from .composite import Composite
 from .conv import Conv2D
 from .dense import Dense
 from .dropout import Dropout
+from .embedding import Embedding
 from .flatten import Flatten
+from .gru import GRU
 from .inception import Inception
 from .last_step import LastTimeStep
+from .layernorm import LayerNorm
 from .lstm import LSTM
 from .pool import AvgPool2D, MaxPool2D
+from .positions import LearnedPositions, SinusoidalPositions, sinusoidal_positions
+from .residual import Residual
 from .rnn import RNN
 from .sequential import Sequential
 from .serialization import load_into, save
+from .transformer import TransformerBlock
 
 __all__ = [
-    "Layer", "Composite", "Sequential",
-    "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D",
+    "Layer", "Composite", "Sequential", "Residual",
+    "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "Dropout", "BatchNorm1D", "BatchNorm2D", "LayerNorm",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax",
-    "Inception", "RNN", "LSTM", "LastTimeStep",
+    "Inception", "RNN", "LSTM", "GRU", "LastTimeStep", "Embedding",
+    "SinusoidalPositions", "LearnedPositions", "sinusoidal_positions", "MultiHeadAttention",
+    "TransformerBlock",
     "save", "load_into",
 ]

@@ -4,13 +4,15 @@ A layer is an object with
 
 - ``forward(x, training=True) -> y``: computes the output and remembers what backward needs;
 - ``backward(dy) -> dx``: given dL/dy, returns dL/dx and sets ``grads`` (dL/d each parameter);
-- ``params``: a dict name -> array of the trainable parameters. These are the live arrays the
+- ``params``: a mapping name -> array of the trainable parameters. These are the live arrays the
   layer computes with, so an optimizer updates them in place (``W -= lr * dW``);
-- ``grads``: a dict with the same keys. Each backward replaces its arrays (nothing accumulates);
-- ``buffers``: a dict of state that is saved with the model but not trained (BatchNorm's running
+- ``grads``: a mapping with the same keys. Each backward replaces its arrays (nothing accumulates);
+- ``buffers``: a mapping of state that is saved with the model but not trained (BatchNorm's running
   statistics); empty for most layers.
 
-``backward`` never writes into ``dy`` and returns the same result when called twice in a row.
+A simple layer's mappings are dicts it fills itself; a composite's are read-only views of its
+children's (see ``composite``). ``backward`` never writes into ``dy`` and returns the same result
+when called twice in a row.
 """
 from __future__ import annotations
 
@@ -21,9 +23,11 @@ class Layer:
     """Base class: a layer without parameters. Subclasses override forward and backward."""
 
     def __init__(self) -> None:
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.buffers: dict[str, np.ndarray] = {}
+        self.params, self.grads, self.buffers = self._new_arrays()
+
+    def _new_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Empty params, grads and buffers dicts, which the layer fills; composites return views instead."""
+        return {}, {}, {}
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         raise NotImplementedError
@@ -59,18 +63,28 @@ class Layer:
         return dy
 
 
-def check_input(layer: Layer, x, layout: str, ndim: int, **sizes: int) -> np.ndarray:
-    """Validate the input of ``layer``: ``ndim`` dimensions and, for each named axis, a fixed size.
+def check_input(layer: Layer, x, layout: str, **sizes: int) -> np.ndarray:
+    """Validate the input of ``layer``: the dimensions ``layout`` names and, for each named axis, a
+    fixed size.
 
-    ``layout`` names the axes, e.g. ``"(N, C, H, W)"``; ``sizes`` maps an axis name to its
+    ``layout`` names the axes, e.g. ``"(N, C, H, W)"``; an axis ``...`` stands for any number of
+    axes, none included, e.g. ``"(N, ..., in_features)"``. ``sizes`` maps an axis name to its
     required length, e.g. ``C=3``. The error shows what was expected, e.g.
-    ``Dense(4 -> 3): expected input (N, 4), got (2, 5)``.
+    ``Dense(4 -> 3): expected input (N, ..., 4), got (2, 5)``.
     """
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
         raise TypeError(f"{layer!r}: expected a real-valued input array, got dtype {x.dtype}")
     axes = [axis.strip() for axis in layout.strip("()").split(",")]
-    if x.ndim != ndim or any(x.shape[axes.index(name)] != size for name, size in sizes.items()):
+    if "..." in axes:
+        rank_fits = x.ndim >= len(axes) - 1
+        split = axes.index("...")
+        # axes after the "..." are counted from the end
+        position = {axis: index if index < split else index - len(axes) for index, axis in enumerate(axes)}
+    else:
+        rank_fits = x.ndim == len(axes)
+        position = {axis: index for index, axis in enumerate(axes)}
+    if not rank_fits or any(x.shape[position[name]] != size for name, size in sizes.items()):
         expected = "(" + ", ".join(str(sizes.get(axis, axis)) for axis in axes) + ")"
         raise ValueError(f"{layer!r}: expected input {expected}, got {x.shape}")
     return x

@@ -7,6 +7,7 @@ import numpy as np
 
 from .base import Layer, check_input
 from .init import check_dtype, check_positive_int
+from .normalize import standardize_backward
 
 
 class _BatchNorm(Layer):
@@ -45,7 +46,7 @@ class _BatchNorm(Layer):
 
     def forward(self, x, training=True):
         """x -> y of the same shape: gamma * (x - mean) / sqrt(var + eps) + beta per feature."""
-        x = check_input(self, x, self.layout, len(self.reduce_axes) + 1, **{self.feature_axis: self.num_features})
+        x = check_input(self, x, self.layout, **{self.feature_axis: self.num_features})
         x = x.astype(self.dtype, copy=False)
         count = x.size // self.num_features
         if training:
@@ -69,7 +70,7 @@ class _BatchNorm(Layer):
         """dy -> dx, same shape; sets grads gamma and beta (features,).
 
         In training mode mean and variance depend on every input, which gives the three-term
-        formula below; in evaluation mode they are constants and dx = dy * gamma / std.
+        formula of ``standardize_backward``; in evaluation mode they are constants and dx = dy * gamma / std.
         """
         x_hat = self._saved("x_hat")
         dy = self._check_dy(dy, x_hat.shape)
@@ -78,9 +79,7 @@ class _BatchNorm(Layer):
         dx_hat = dy * self._per_feature(self.params["gamma"], dy.ndim)
         if not self.training:
             return dx_hat * self.inv_std
-        mean_dx_hat = dx_hat.mean(axis=self.reduce_axes, keepdims=True)
-        mean_dx_hat_x_hat = (dx_hat * x_hat).mean(axis=self.reduce_axes, keepdims=True)
-        return (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_x_hat) * self.inv_std
+        return standardize_backward(dx_hat, x_hat, self.inv_std, self.reduce_axes)
 
 
 class BatchNorm1D(_BatchNorm):

@@ -12,9 +12,10 @@ class Dense(Layer):
     """Affine map from ``in_features`` to ``out_features``.
 
     Parameters: ``W`` (in_features, out_features), He-normal (std sqrt(2 / in_features)), and
-    ``b`` (out_features,), zeros. Input x (N, in_features), output y (N, out_features).
-    ``dtype`` (float32 by default, float64 for gradient checks) is the parameters' dtype; inputs
-    are cast to it.
+    ``b`` (out_features,), zeros. Input x (N, ..., in_features), output y (N, ..., out_features):
+    any leading axes, as PyTorch's ``Linear``, so in a sequence model x (N, T, D) the same map
+    applies at every time step. ``dtype`` (float32 by default, float64 for gradient checks) is the
+    parameters' dtype; inputs are cast to it.
     """
 
     def __init__(self, in_features: int, out_features: int, *, rng=None, dtype=np.float32):
@@ -32,15 +33,20 @@ class Dense(Layer):
         return f"Dense({self.in_features} -> {self.out_features})"
 
     def forward(self, x, training=True):
-        """x (N, in_features) -> y (N, out_features)."""
-        x = check_input(self, x, "(N, in_features)", 2, in_features=self.in_features)
+        """x (N, ..., in_features) -> y (N, ..., out_features), the map applied to every row x[n, ...]."""
+        x = check_input(self, x, "(N, ..., in_features)", in_features=self.in_features)
         self.x = x.astype(self.dtype, copy=False)
-        return linear(self.x, self.params["W"], self.params["b"])  # x @ W + b
+        rows = self.x.reshape(-1, self.in_features)  # a view for contiguous x: leading axes become rows
+        y = linear(rows, self.params["W"], self.params["b"])  # x @ W + b
+        return y.reshape(x.shape[:-1] + (self.out_features,))
 
     def backward(self, dy):
-        """dy (N, out_features) -> dx (N, in_features); sets grads W (in, out) and b (out,)."""
+        """dy (N, ..., out_features) -> dx (N, ..., in_features); sets grads W (in, out) and b (out,),
+        summed over every leading position."""
         x = self._saved("x")
-        dy = self._check_dy(dy, (x.shape[0], self.out_features))
-        # dx = dy @ W.T, grads["W"] = x.T @ dy, grads["b"] = dy summed over the batch
-        dx, self.grads["W"], self.grads["b"] = linear_backward(dy.astype(self.dtype, copy=False), x, self.params["W"])
-        return dx
+        dy = self._check_dy(dy, x.shape[:-1] + (self.out_features,))
+        # dx = dy @ W.T, grads["W"] = x.T @ dy, grads["b"] = dy summed over the rows
+        dx, self.grads["W"], self.grads["b"] = linear_backward(
+            dy.astype(self.dtype, copy=False).reshape(-1, self.out_features), x.reshape(-1, self.in_features),
+            self.params["W"])
+        return dx.reshape(x.shape)

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.elementwise import sigmoid
 from .recurrent import Recurrent
-
-
-def _sigmoid(a):
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
 
 
 class LSTM(Recurrent):
@@ -54,9 +51,9 @@ class LSTM(Recurrent):
         for t in range(T):
             a = pre[t] + hs[t] @ W_hh_T
             gate = gates[t]
-            gate[:, :2 * H] = _sigmoid(a[:, :2 * H])
+            gate[:, :2 * H] = sigmoid(a[:, :2 * H])
             gate[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
-            gate[:, 3 * H:] = _sigmoid(a[:, 3 * H:])
+            gate[:, 3 * H:] = sigmoid(a[:, 3 * H:])
             i, f, g, o = gate[:, :H], gate[:, H:2 * H], gate[:, 2 * H:3 * H], gate[:, 3 * H:]
             cs[t + 1] = f * cs[t] + i * g
             tanh_cs[t] = np.tanh(cs[t + 1])

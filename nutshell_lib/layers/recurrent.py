@@ -12,10 +12,13 @@ class Recurrent(Layer):
 
     Parameters ``W_ih`` (gates * H, D), ``W_hh`` (gates * H, H) and ``b`` (gates * H,), one block
     of H rows per gate, as in PyTorch (whose b_ih + b_hh is our b). Each gate's block is Glorot
-    uniform: fan_in D and fan_out H for W_ih, H and H for W_hh; b starts at zero.
+    uniform: fan_in D and fan_out H for W_ih, H and H for W_hh; biases start at zero. A layer with
+    ``separate_biases`` (the GRU) has ``b_ih`` and ``b_hh`` (gates * H,) instead of ``b``, because
+    its equations do not depend on their sum alone.
     """
 
     gates = 1
+    separate_biases = False
 
     def __init__(self, input_size: int, hidden_size: int, *, rng=None, dtype=np.float32):
         super().__init__()
@@ -27,7 +30,8 @@ class Recurrent(Layer):
         rng = make_rng(rng)
         self._add_param("W_ih", glorot_uniform(rng, (G * H, D), D, H, self.dtype))
         self._add_param("W_hh", glorot_uniform(rng, (G * H, H), H, H, self.dtype))
-        self._add_param("b", np.zeros(G * H, self.dtype))
+        for bias in ("b_ih", "b_hh") if self.separate_biases else ("b",):
+            self._add_param(bias, np.zeros(G * H, self.dtype))
         self.x = None
 
     def __repr__(self) -> str:
@@ -50,13 +54,23 @@ class Recurrent(Layer):
             raise ValueError(f"{self!r}: expected {name} (N, H) = ({batch}, {self.hidden_size}), got {state.shape}")
         return state
 
-    def _input_gradients(self, da: np.ndarray, x: np.ndarray, h_previous: np.ndarray) -> np.ndarray:
-        """From da (T, N, G*H), the gradient at every step's pre-activation, set the parameter
-        grads with one matrix product each and return dx (N, T, D)."""
+    def _input_gradients(self, da: np.ndarray, x: np.ndarray, h_previous: np.ndarray,
+                         da_hidden: np.ndarray | None = None) -> np.ndarray:
+        """Set the parameter grads with one matrix product each and return dx (N, T, D).
+
+        da (T, N, G*H): the gradient at every step's input term x_t W_ih^T + b (or + b_ih);
+        da_hidden: the same at the hidden term h_{t-1} W_hh^T (+ b_hh), when it differs from da
+        (the GRU's candidate gate); h_previous (T, N, H): h_{t-1} for each step t.
+        """
         T, N, GH = da.shape
         da_flat = da.reshape(T * N, GH)
+        da_hidden_flat = da_flat if da_hidden is None else da_hidden.reshape(T * N, GH)
         x_time_major = x.transpose(1, 0, 2).reshape(T * N, self.input_size)
         self.grads["W_ih"] = da_flat.T @ x_time_major
-        self.grads["W_hh"] = da_flat.T @ h_previous.reshape(T * N, self.hidden_size)
-        self.grads["b"] = da_flat.sum(axis=0)
+        self.grads["W_hh"] = da_hidden_flat.T @ h_previous.reshape(T * N, self.hidden_size)
+        if self.separate_biases:
+            self.grads["b_ih"] = da_flat.sum(axis=0)
+            self.grads["b_hh"] = da_hidden_flat.sum(axis=0)
+        else:
+            self.grads["b"] = da_flat.sum(axis=0)
         return (da_flat @ self.params["W_ih"]).reshape(T, N, self.input_size).transpose(1, 0, 2)

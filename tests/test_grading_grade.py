@@ -298,3 +298,13 @@ def test_outputs_that_would_unpack_too_large_are_refused(tmp_path, monkeypatch):
 def test_results_files_get_unique_names():
     paths = [Path("a/hw.ipynb"), Path("b/hw.ipynb"), Path("c/hw_2.ipynb"), Path("hw.txt")]
     assert unique_names(paths) == ["hw", "hw_2", "hw_2_2", "hw_3"]
+
+
+def test_exercise_14_blank_gets_zero_and_overwritten_gradients_lose_only_the_backward_pass(tmp_path):
+    overwriting = submission(tmp_path, "14_autograd", "overwriting",
+                             edits=[("grads[k] = grads[k] + share", "grads[k] = share")])
+    results = grade(tmp_path, [ROOT / "exercises" / "14_autograd.ipynb", overwriting])
+    assert results["14_autograd"]["score"] == 0
+    tests = by_name(results["overwriting"])
+    assert tests["backward_pass"]["score"] < 2.5 and "FAILED" in tests["backward_pass"]["output"]
+    assert all(test["status"] == "passed" for name, test in tests.items() if name != "backward_pass")

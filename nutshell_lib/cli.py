@@ -38,6 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=float, default=20.0, help="seconds per question (default 20)")
     grade.add_argument("--memory-mb", type=int, default=2048, help="memory limit per question (default 2048)")
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="run the learners' code unconfined, as you (only for code you trust)")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    autograder = commands.add_parser("autograder", help="write a Gradescope autograder zip for one exercise")
+    autograder.add_argument("--exercise", required=True, help="exercise name, e.g. 04_conv")
+    autograder.add_argument("--seed", type=int, help="seed of the grading cases (default: a fresh one, printed)")
+    autograder.add_argument("-o", "--output", default="autograder.zip", help="zip to write (default: autograder.zip)")
     return parser
 
 
@@ -57,6 +65,10 @@ def main(argv=None) -> int:
         from .grading.grade import main as grade_main
 
         return grade_main(args)
+    if args.command == "autograder":
+        from .grading.gradescope import main as autograder_main
+
+        return autograder_main(args)
     return 2
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .ops.elementwise import sigmoid
+
 
 def _float_array(name: str, value) -> np.ndarray:
     array = np.asarray(value)
@@ -64,7 +66,7 @@ def binary_cross_entropy(logits, targets):
     if targets.shape != logits.shape:
         raise ValueError(f"binary_cross_entropy: targets must have the logits' shape {logits.shape}, got {targets.shape}")
     loss = (np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))).mean()
-    probabilities = 0.5 * (1.0 + np.tanh(0.5 * logits))
+    probabilities = sigmoid(logits)
     dlogits = (probabilities - targets) / logits.size
     return float(loss), dlogits.astype(logits.dtype, copy=False)
 

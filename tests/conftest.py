@@ -3,16 +3,16 @@ import os
 import pytest
 from hypothesis import settings
 
-from nutshell_lib.kernels import plane_threads
+from nutshell_lib.ops import threads
 
 
 @pytest.fixture(scope="module")
 def threads_even_for_small_arrays():
     """Split even tiny test arrays among threads, so the tests cover the multi-threaded path."""
-    default = plane_threads.ELEMENTS_PER_THREAD
-    plane_threads.ELEMENTS_PER_THREAD = 1
+    default = threads.ELEMENTS_WORTH_A_THREAD
+    threads.ELEMENTS_WORTH_A_THREAD = 1
     yield
-    plane_threads.ELEMENTS_PER_THREAD = default
+    threads.ELEMENTS_WORTH_A_THREAD = default
 
 
 # Hypothesis draws the same examples on every run (CI, graders, a learner's laptop): a failure

@@ -138,7 +138,7 @@ def test_large_batches_in_chunks_match_one_piece(monkeypatch, budget):
     rng = np.random.default_rng(5)
     x, w, b = rng.standard_normal((5, 3, 7, 6)), rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)
     dy = rng.standard_normal((5, 2, 4, 3))
-    monkeypatch.setattr(conv_module, "COLUMN_BUDGET", budget)
+    monkeypatch.setattr(conv_module, "COLUMN_CHUNK_ELEMENTS", budget)
     np.testing.assert_allclose(conv2d(x, w, b, stride=(2, 2), padding=1, device="cpu"),
                                naive_forward(x, w, b, (2, 2), (1, 1)), rtol=1e-12, atol=1e-12)
     got = conv2d_backward(dy, x, w, stride=2, padding=1, device="cpu")

@@ -4,12 +4,14 @@ import nbformat
 import pytest
 
 from nutshell_lib.grading import check
+from nutshell_lib.grading import reference
 from nutshell_lib.grading.child import flatten_outputs
 from nutshell_lib.grading.notebook_source import extract
-from nutshell_lib.grading.questions import QUESTIONS
+from nutshell_lib.grading.questions import QUESTIONS, Question
 
 
-@pytest.mark.parametrize("name", sorted(QUESTIONS))
+@pytest.mark.parametrize("name", sorted(name for name, question in QUESTIONS.items()
+                                        if isinstance(question, Question) and not question.call))
 def test_the_reference_passes_and_a_slightly_wrong_answer_fails(name, capsys):
     question = QUESTIONS[name]
     assert check(name, question.reference)
@@ -27,23 +29,62 @@ def test_the_reference_passes_and_a_slightly_wrong_answer_fails(name, capsys):
     assert ("relative error" in printed) == question.gradient
 
 
+def batchnorm_forward(x, gamma, beta, eps=1e-5):  # a learner's pair, at module level as in a notebook
+    return reference.batchnorm_forward(x, gamma, beta, eps), {"inputs": (x, gamma, beta, eps)}
+
+
+def batchnorm_backward(dout, cache):
+    return reference.batchnorm_backward(dout, *cache["inputs"])
+
+
+def test_a_backward_is_checked_on_the_cache_of_the_learners_own_forward(capsys):
+    assert check("batchnorm_forward", batchnorm_forward)  # only `out` is compared; the cache is the learner's
+    assert check("batchnorm_backward", batchnorm_backward)
+    assert not check("batchnorm_backward", lambda dout, cache: batchnorm_backward(2 * dout, cache))
+    assert "FAILED" in capsys.readouterr().out
+
+
+def nearest_class_mean(X_train, y_train):
+    flat = X_train.reshape(len(X_train), -1)
+    means = np.stack([flat[y_train == k].mean(axis=0) for k in np.unique(y_train)])
+    return lambda X: ((X.reshape(len(X), 1, -1) - means) ** 2).sum(axis=2).argmin(axis=1)
+
+
+def test_a_classifier_is_checked_by_its_accuracy_on_the_public_split(capsys):
+    assert not check("train_traffic_sign_classifier", nearest_class_mean)
+    printed = capsys.readouterr().out
+    assert "on 500 held-out signs, trained on 2,000" in printed and "1 of 4 reached" in printed and "Hint" in printed
+    assert not check("train_traffic_sign_classifier", lambda X, y: lambda X_new: np.zeros((len(X_new), 13)))
+    assert "one label per image" in capsys.readouterr().out
+
+
 def test_unsolved_is_reported_not_raised(capsys):
     def sigmoid(z):
         raise NotImplementedError("write `sigmoid` here")
 
-    assert check("sigmoid", sigmoid) is False
+    assert not check("sigmoid", sigmoid)
     assert "sigmoid: not implemented yet" in capsys.readouterr().out
 
 
 def test_errors_and_wrong_shapes_are_explained_per_case(capsys):
-    assert not check("sigmoid_grad", lambda z: 1 / 0)
+    assert not check("sigmoid", lambda z: 1 / 0)
     assert "case 1: FAILED: ZeroDivisionError: division by zero" in capsys.readouterr().out
-    assert not check("dense_backward", lambda dout, x, w, b: (dout @ w.T, (x.T @ dout).T, dout.sum(axis=0)))
-    assert "output 1 has shape" in capsys.readouterr().out
-    assert not check("perceptron_epoch", lambda w, b, X, y, lr: (w, b))
-    assert "returned 2 array(s), expected 3" in capsys.readouterr().out
+    assert not check("dense_tanh_backward", lambda dout, x, w, b: (dout @ w.T, np.zeros((1, 1)), dout.sum(axis=0)))
+    assert "dw has shape (1, 1), expected" in capsys.readouterr().out
+    assert not check("pocket_perceptron", lambda X, y, epochs, lr: (np.zeros(X.shape[1]), 0.0))
+    assert "returned 2 array(s), expected 3 (w, b and errors)" in capsys.readouterr().out
     assert not check("sigmoid", lambda z: None)
     assert "returned NoneType, not numbers or arrays" in capsys.readouterr().out
+
+
+def test_the_result_is_true_only_when_every_case_passes_and_a_notebook_shows_nothing_for_it(capsys):
+    from IPython.core.formatters import DisplayFormatter
+
+    passed = check("sigmoid", QUESTIONS["sigmoid"].reference)
+    failed = check("sigmoid", lambda z: np.zeros(np.shape(z)))
+    assert passed and not failed and (passed.passed, failed.passed, failed.cases) == (5, 0, 5)
+    assert repr(failed) == "CheckResult('sigmoid': 0/5 cases passed)"
+    assert DisplayFormatter().format(passed) == ({}, {})  # no Out[...] under the printed report
 
 
 def test_a_scalar_may_come_back_as_a_size_one_array(capsys):

@@ -1,9 +1,14 @@
 """The grader's reference answers against independent oracles: float64 central differences for
 every gradient, the library's kernels for convolution and pooling, hand-worked small cases."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+from scipy.special import expit, log_expit, logsumexp
 
 import nutshell_lib as nl
+from nutshell_lib.layers import LSTM, BatchNorm1D, LayerNorm
+from nutshell_lib.optim import Adam, clip_grad_norm
 from nutshell_lib.grading import reference as ref
 from nutshell_lib.grading.questions import GRADING_STREAM, QUESTIONS, draw_cases
 
@@ -30,54 +35,101 @@ def test_sigmoid_is_stable_and_exact(z):
     np.testing.assert_allclose(s[2:5], 1 / (1 + np.exp(-z[2:5])), rtol=1e-15)
 
 
-def test_sigmoid_grad_is_the_derivative():
-    z = np.random.default_rng(0).normal(0, 3, 7)
-    np.testing.assert_allclose(ref.sigmoid_grad(z), (ref.sigmoid(z + 1e-6) - ref.sigmoid(z - 1e-6)) / 2e-6, rtol=1e-7)
+def cross_entropy_oracle(z, y):
+    """Mean binary cross-entropy through SciPy's log_expit, accurate for any logit."""
+    return -np.mean(y * log_expit(z) + (1 - y) * log_expit(-z))
+
+
+@pytest.mark.parametrize("args", cases("binary_cross_entropy_with_logits"))
+def test_cross_entropy_with_logits_is_exact_for_huge_logits(args):
+    z, y = (np.array(a) for a in args)
+    assert np.max(np.abs(z)) > 40  # every case has a confidently wrong logit
+    loss, dz = ref.binary_cross_entropy_with_logits(z, y)
+    assert loss == pytest.approx(cross_entropy_oracle(z, y), rel=1e-12)
+    np.testing.assert_allclose(dz, (expit(z) - y) / len(y), rtol=1e-12, atol=1e-15)
+    assert_gradient(dz, lambda: cross_entropy_oracle(z, y), z, tolerance=1e-4)  # |loss| ~ 100: cancellation
+
+
+def test_cross_entropy_of_a_confidently_wrong_logit_by_hand():
+    # -log sigmoid(-800) = log(1 + e^800) = 800 to float64 precision; -log(1 - sigmoid(1000)) = 1000.
+    loss, dz = ref.binary_cross_entropy_with_logits(np.array([-800.0, 1000.0]), np.array([1.0, 0.0]))
+    assert loss == 900.0
+    np.testing.assert_array_equal(dz, [-0.5, 0.5])
 
 
 @pytest.mark.parametrize("args", cases("logistic_regression_step"))
-def test_logistic_regression_step_descends_the_cross_entropy(args):
-    w, b, X, y, lr = (np.array(a, dtype=float) if np.ndim(a) else a for a in args)
-    w_new, b_new, loss = ref.logistic_regression_step(w, b, X, y, lr)
-    p = 1 / (1 + np.exp(-(X @ w + b)))
-    assert loss == pytest.approx(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), rel=1e-12)
+def test_logistic_regression_step_descends_the_regularised_cross_entropy(args):
+    w, b, X, y, lr, decay = args
+    w_new, b_new, loss = ref.logistic_regression_step(w, b, X, y, lr, decay)
 
-    def loss_at():
-        q = 1 / (1 + np.exp(-(X @ w + bias[0])))
-        return -np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))
+    def objective():
+        return cross_entropy_oracle(X @ w + bias[0], y) + decay / 2 * np.sum(w ** 2)
 
     bias = np.array([b])
-    assert_gradient((w - w_new) / lr, loss_at, w)
-    assert_gradient(np.array([(b - b_new) / lr]), loss_at, bias)
+    assert loss == pytest.approx(objective(), rel=1e-12)
+    assert_gradient((w - w_new) / lr, objective, w)
+    assert_gradient(np.array([(b - b_new) / lr]), objective, bias)
 
 
-def test_perceptron_by_hand():
+@pytest.mark.parametrize("args", cases("geometric_margin"))
+def test_geometric_margin_is_the_distance_to_the_closest_projection(args):
+    w, b, X, y = args
+    # Each point's foot on the plane w . x + b = 0, and the point's distance from it, signed by correctness.
+    feet = X - np.outer((X @ w + b) / (w @ w), w)
+    distances = np.linalg.norm(X - feet, axis=1) * np.where(y * (X @ w + b) > 0, 1, -1)
+    assert ref.geometric_margin(w, b, X, y) == pytest.approx(distances.min(), rel=1e-9, abs=1e-12)
+    assert ref.geometric_margin(7 * w, 7 * b, X, y) == pytest.approx(distances.min(), rel=1e-9, abs=1e-12)
+
+
+def test_pocket_perceptron_by_hand():
     X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
     y = np.array([1.0, -1.0, -1.0])
-    # Start at w = 0, b = 0: row 0 sits on the boundary (mistake): w = (1, 0), b = 1. Row 1 scores
-    # 0 + 1 = 1 > 0 with label -1: w = (1, -1), b = 0. Row 2 scores -1 + 1 + 0 = 0: mistake, w = (2, 0), b = -1.
-    w, b, mistakes = ref.perceptron_epoch(np.zeros(2), 0.0, X, y, 1.0)
+    # From w = 0 (3 errors): row 0 is a mistake, w = (1, 0), b = 1: rows 1 and 2 wrong (2 errors, pocketed).
+    # Row 1 scores 1 with label -1: w = (1, -1), b = 0: row 2 on the boundary (1 error, pocketed).
+    # Row 2 scores 0: w = (2, 0), b = -1: no errors, pocketed.
+    w, b, errors = ref.pocket_perceptron(X, y, 1, 1.0)
     np.testing.assert_array_equal(w, [2.0, 0.0])
-    assert (b, mistakes) == (-1.0, 3)
-    np.testing.assert_array_equal(ref.perceptron_predict(w, b, X), [1.0, -1.0, -1.0])
+    assert (b, errors) == (-1.0, 0)
 
 
-@pytest.mark.parametrize("args", cases("mlp_loss_and_grads"))
-def test_mlp_gradients(args):
-    X, y, *params = (np.array(a, dtype=float) if i != 1 else a for i, a in enumerate(args))
-    loss, *grads = ref.mlp_loss_and_grads(X, y, *params)
-    for param, grad in zip(params, grads):
-        assert_gradient(grad, lambda: ref.mlp_loss_and_grads(X, y, *params)[0], param)
+@pytest.mark.parametrize("args", cases("pocket_perceptron"))
+def test_the_pocket_is_never_worse_than_where_the_rule_ends(args):
+    X, y, epochs, lr = args
+    w, b, errors = ref.pocket_perceptron(X, y, epochs, lr)
+    assert errors == np.sum(y * (X @ w + b) <= 0)
+    w_end, b_end, states = np.zeros(X.shape[1]), 0.0, []
+    for _ in range(epochs):
+        for x_i, y_i in zip(X, y):
+            if y_i * (x_i @ w_end + b_end) <= 0:
+                w_end, b_end = w_end + lr * y_i * x_i, b_end + lr * y_i
+                states.append(np.sum(y * (X @ w_end + b_end) <= 0))
+    assert errors == min(states)
 
 
-@pytest.mark.parametrize("args", cases("dense_backward"))
-def test_dense_backward(args):
+@pytest.mark.parametrize("args", cases("dense_tanh_backward"))
+def test_dense_tanh_backward(args):
     dout, x, w, b = (np.array(a) for a in args)
-    for value, grad in zip((x, w, b), ref.dense_backward(dout, x, w, b)):
-        assert_gradient(grad, lambda: np.sum((x @ w + b) * dout), value)
+    for value, grad in zip((x, w, b), ref.dense_tanh_backward(dout, x, w, b)):
+        assert_gradient(grad, lambda: np.sum(np.tanh(x @ w + b) * dout), value)
 
 
-@pytest.mark.parametrize("args", cases("conv2d_naive"))
+@pytest.mark.parametrize("args", cases("mlp3_loss_and_grads"))
+def test_mlp3_gradients(args):
+    X, y, *params = args
+    params = [np.array(p) for p in params]
+
+    def loss():
+        W1, b1, W2, b2, W3, b3 = params
+        scores = np.tanh(np.tanh(X @ W1 + b1) @ W2 + b2) @ W3 + b3
+        return np.mean(logsumexp(scores, axis=1) - scores[np.arange(len(y)), y])
+
+    value, *grads = ref.mlp3_loss_and_grads(X, y, *params)
+    assert value == pytest.approx(loss(), rel=1e-12)
+    for param, grad in zip(params, grads):
+        assert_gradient(grad, loss, param)
+
+
+@pytest.mark.parametrize("args", cases("conv2d_naive") + cases("conv2d_im2col"))
 def test_conv2d_matches_the_library(args):
     x, w, b, stride, padding = args
     np.testing.assert_allclose(ref.conv2d(x, w, b, stride, padding),
@@ -96,13 +148,34 @@ def test_conv2d_backward_matches_the_library_and_central_differences(args):
     assert_gradient(ours[1], lambda: np.sum(ref.conv2d(x, w, b, stride, padding) * dy), w)
 
 
-@pytest.mark.parametrize("args", cases("max_pool_backward_naive"))
-def test_max_pool_matches_the_library_and_central_differences(args):
+@pytest.mark.parametrize("args", cases("avg_pool_backward"))
+def test_avg_pool_backward_matches_the_library_and_central_differences(args):
     dy, x, size, stride = args
-    np.testing.assert_array_equal(ref.max_pool(x, size, stride), nl.max_pool2d(x, size, stride=stride, device="cpu"))
-    dx = ref.max_pool_backward(dy, x, size, stride)
-    np.testing.assert_allclose(dx, nl.max_pool2d_backward(dy, x, size, stride=stride, device="cpu"), atol=1e-12)
-    assert_gradient(dx, lambda: np.sum(ref.max_pool(x, size, stride) * dy), x)
+    dx = ref.avg_pool_backward(dy, x, size, stride)
+    np.testing.assert_allclose(dx, nl.avg_pool2d_backward(dy, x, size, stride=stride, device="cpu"), atol=1e-12)
+    assert_gradient(dx, lambda: np.sum(nl.avg_pool2d(x, size, stride=stride, device="cpu") * dy), x)
+
+
+def library_padded(x, padding):
+    """x padded with a value below all of x: never a window's maximum, like -inf (the kernels want finite input)."""
+    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=x.min() - 1)
+
+
+@pytest.mark.parametrize("args", cases("max_pool_padded_backward"))
+def test_padded_max_pool_matches_the_library_and_central_differences(args):
+    dy, x, size, stride, padding = args
+    np.testing.assert_array_equal(ref.max_pool(x, size, stride, padding),
+                                  nl.max_pool2d(library_padded(x, padding), size, stride=stride, device="cpu"))
+    dx = ref.max_pool_backward(dy, x, size, stride, padding)
+    H, W = x.shape[2:]
+    library = nl.max_pool2d_backward(dy, library_padded(x, padding), size, stride=stride, device="cpu")
+    np.testing.assert_allclose(dx, library[:, :, padding:padding + H, padding:padding + W], atol=1e-12)
+    assert_gradient(dx, lambda: np.sum(ref.max_pool(x, size, stride, padding) * dy), x)
+
+
+def test_max_pool_padding_never_wins():
+    x = -np.ones((1, 1, 2, 2))
+    assert ref.max_pool(x, 2, 1, 1).max() == -1.0
 
 
 def test_max_pool_backward_accumulates_overlapping_windows():
@@ -174,18 +247,19 @@ def test_inception_3a_parameter_count():
     assert ref.inception_param_count(192, 64, 96, 128, 16, 32, 32) == by_hand == 163_696
 
 
-def test_lstm_forward_on_a_scalar_cell():
+def test_lstm_cell_forward_on_a_scalar_cell():
     x, h, c = np.array([[0.5]]), np.array([[-0.3]]), np.array([[0.8]])
-    W, b = np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]]), np.array([0.0, 0.1, 0.2, 0.3])
-    z = 0.5 * W[0] - 0.3 * W[1] + b
+    W_ih, W_hh = np.array([[0.1], [0.2], [0.3], [0.4]]), np.array([[0.5], [0.6], [0.7], [0.8]])
+    b = np.array([0.0, 0.1, 0.2, 0.3])
+    a = 0.5 * W_ih[:, 0] - 0.3 * W_hh[:, 0] + b  # gate blocks i, f, g, o
     sig = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
-    c_new = sig(z[1]) * 0.8 + sig(z[0]) * np.tanh(z[3])
-    h_new, c_out = ref.lstm_cell_forward(x, h, c, W, b)
-    assert c_out[0, 0] == pytest.approx(c_new) and h_new[0, 0] == pytest.approx(sig(z[2]) * np.tanh(c_new))
+    c_new = sig(a[1]) * 0.8 + sig(a[0]) * np.tanh(a[2])
+    h_new, c_out = ref.lstm_cell_forward(x, h, c, W_ih, W_hh, b)
+    assert c_out[0, 0] == pytest.approx(c_new) and h_new[0, 0] == pytest.approx(sig(a[3]) * np.tanh(c_new))
 
 
 @pytest.mark.parametrize("args", cases("lstm_cell_backward"))
-def test_lstm_backward_central_differences(args):
+def test_lstm_cell_backward_central_differences(args):
     dh, dc, *inputs = args
     grads = ref.lstm_cell_backward(dh, dc, *inputs)
 
@@ -193,8 +267,132 @@ def test_lstm_backward_central_differences(args):
         h, c = ref.lstm_cell_forward(*inputs)
         return np.sum(h * dh) + np.sum(c * dc)
 
-    for value, grad in zip(inputs, grads):  # x, h_prev, c_prev, W, b in the forward's order
+    for value, grad in zip(inputs, grads):  # x, h_prev, c_prev, W_ih, W_hh, b in the forward's order
         assert_gradient(grad, objective, value)
+
+
+def library_lstm(x, h0, c0, W_ih, W_hh, b):
+    """nutshell_lib's LSTM layer holding these weights, after a forward pass from (h0, c0)."""
+    layer = LSTM(x.shape[2], h0.shape[1], dtype=np.float64)
+    for name, value in (("W_ih", W_ih), ("W_hh", W_hh), ("b", b)):
+        layer.params[name][...] = value
+    return layer, layer.forward(x, h0=h0, c0=c0)
+
+
+@pytest.mark.parametrize("args", cases("lstm_backward"))
+def test_lstm_over_a_sequence_matches_the_library_and_central_differences(args):
+    dhs, *inputs = args
+    hs = ref.lstm_forward(*inputs)
+    layer, library_hs = library_lstm(*inputs)
+    np.testing.assert_allclose(hs, library_hs, atol=1e-12)
+    grads = ref.lstm_backward(dhs, *inputs)
+    dx = layer.backward(dhs)
+    library_grads = (dx, layer.dh0, layer.dc0, layer.grads["W_ih"], layer.grads["W_hh"], layer.grads["b"])
+    for ours, library in zip(grads, library_grads):
+        np.testing.assert_allclose(ours, library, atol=1e-12)
+    for value, grad in zip(inputs, grads):  # x, h0, c0, W_ih, W_hh, b in the forward's order
+        assert_gradient(grad, lambda: np.sum(ref.lstm_forward(*inputs) * dhs), value)
+
+
+@pytest.mark.parametrize("args", cases("clip_grad_norm"))
+def test_clip_grad_norm_matches_the_library(args):
+    grads, max_norm = args
+    clipped, norm = ref.clip_grad_norm(grads, max_norm)
+    assert norm == pytest.approx(np.sqrt(sum((g ** 2).sum() for g in grads)), rel=1e-12)
+    model = SimpleNamespace(grads={str(k): g.copy() for k, g in enumerate(grads)})
+    assert clip_grad_norm(model, max_norm) == pytest.approx(norm, rel=1e-12)
+    for ours, library, original in zip(clipped, model.grads.values(), grads):
+        np.testing.assert_allclose(ours, library, rtol=1e-12)
+        assert np.all(ours * original >= 0)  # the direction is kept
+    clipped_norm = np.sqrt(sum((g ** 2).sum() for g in clipped))
+    assert clipped_norm == pytest.approx(min(norm, max_norm), rel=1e-5)
+
+
+@pytest.mark.parametrize("args", cases("adam_step"))
+def test_adam_step_matches_the_library(args):
+    param, grad, m, v, t, lr, beta1, beta2, eps = args
+    new_param, new_m, new_v = ref.adam_step(param, grad, m, v, t, lr, beta1, beta2, eps)
+    model = SimpleNamespace(params={"w": param.copy()}, grads={"w": grad})
+    optimizer = Adam(model, lr=lr, betas=(beta1, beta2), eps=eps)
+    optimizer.steps = t - 1  # the state after t - 1 steps
+    optimizer.state["w"] = {"m": m.copy(), "v": v.copy()}
+    optimizer.step()
+    np.testing.assert_allclose(new_param, model.params["w"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(new_m, optimizer.state["w"]["m"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(new_v, optimizer.state["w"]["v"], rtol=1e-12, atol=1e-15)
+
+
+def test_adams_first_step_moves_every_weight_by_the_learning_rate():
+    # With zero moments, bias correction makes the first step lr * g / (|g| + eps): lr times the sign of g.
+    grad = np.array([3.0, -0.01, 1e-3])
+    param, _, _ = ref.adam_step(np.zeros(3), grad, np.zeros(3), np.zeros(3), 1, 0.1, 0.9, 0.999, 1e-8)
+    np.testing.assert_allclose(param, -0.1 * np.sign(grad), rtol=1e-4)
+
+
+@pytest.mark.parametrize("args", cases("batchnorm_backward"))
+def test_batchnorm_matches_the_library_and_central_differences(args):
+    dout, x, gamma, beta, eps = args
+    out = ref.batchnorm_forward(x, gamma, beta, eps)
+    layer = BatchNorm1D(x.shape[1], eps=eps, dtype=np.float64)
+    layer.params["gamma"][...], layer.params["beta"][...] = gamma, beta
+    np.testing.assert_allclose(out, layer.forward(x, training=True), atol=1e-12)
+    np.testing.assert_allclose(out.mean(axis=0), beta, atol=1e-12)  # normalised, then shifted by beta
+    grads = ref.batchnorm_backward(dout, x, gamma, beta, eps)
+    library = (layer.backward(dout), layer.grads["gamma"], layer.grads["beta"])
+    for ours, theirs in zip(grads, library):
+        np.testing.assert_allclose(ours, theirs, atol=1e-10)
+    for value, grad in zip((x, gamma, beta), grads):
+        # absolute tolerance too: with two examples the output barely depends on x, and dx is near 0
+        numeric = central_difference(lambda: np.sum(ref.batchnorm_forward(x, gamma, beta, eps) * dout), value)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+def test_layernorm_forward_by_hand():
+    # The row (1, 2, 3) has mean 2 and biased variance 2/3, so x_hat = (-1, 0, 1) * sqrt(3/2).
+    y = ref.layernorm_forward(np.array([[1.0, 2.0, 3.0]]), np.array([2.0, 1.0, 1.0]), np.array([0.0, 0.0, 5.0]), 0.0)
+    np.testing.assert_allclose(y, [[-2 * np.sqrt(1.5), 0.0, 5.0 + np.sqrt(1.5)]], rtol=1e-14)
+
+
+@pytest.mark.parametrize("args", cases("layernorm_forward"))
+def test_layernorm_forward_row_by_row(args):
+    x, gamma, beta, eps = args
+    for row, out in zip(x, ref.layernorm_forward(x, gamma, beta, eps)):
+        mean = sum(row) / len(row)
+        var = sum((value - mean) ** 2 for value in row) / len(row)
+        np.testing.assert_allclose(out, gamma * (row - mean) / np.sqrt(var + eps) + beta, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("args", cases("layernorm_backward"))
+def test_layernorm_backward_central_differences(args):
+    dy, x, gamma, beta, eps = args
+    grads = ref.layernorm_backward(dy, x, gamma, beta, eps)
+    for value, grad in zip((x, gamma, beta), grads):
+        assert_gradient(grad, lambda: np.sum(ref.layernorm_forward(x, gamma, beta, eps) * dy), value)
+
+
+@pytest.mark.parametrize("args", cases("residual_block_forward"))
+def test_residual_block_forward_is_input_plus_two_dense_layers(args):
+    x, W1, b1, W2, b2 = args
+    hidden = np.maximum(nl.linear(x, W1, b1), 0)
+    np.testing.assert_allclose(ref.residual_block_forward(x, W1, b1, W2, b2), x + nl.linear(hidden, W2, b2), atol=1e-12)
+
+
+@pytest.mark.parametrize("args", cases("residual_block_backward"))
+def test_residual_block_backward_central_differences(args):
+    dy, *inputs = args
+    grads = ref.residual_block_backward(dy, *inputs)
+    for value, grad in zip(inputs, grads):  # x, W1, b1, W2, b2 in the forward's order
+        assert_gradient(grad, lambda: np.sum(ref.residual_block_forward(*inputs) * dy), value)
+
+
+@pytest.mark.parametrize("args", cases("layernorm_backward"))
+def test_layernorm_matches_the_library(args):
+    dy, x, gamma, beta, eps = args
+    layer = LayerNorm(x.shape[1], eps=eps, dtype=np.float64)
+    layer.params["gamma"][...], layer.params["beta"][...] = gamma, beta
+    np.testing.assert_allclose(ref.layernorm_forward(x, gamma, beta, eps), layer.forward(x), atol=1e-12)
+    dx, dgamma, dbeta = ref.layernorm_backward(dy, x, gamma, beta, eps)
+    np.testing.assert_allclose(dx, layer.backward(dy), atol=1e-12)
+    np.testing.assert_allclose(dgamma, layer.grads["gamma"], atol=1e-12)
+    np.testing.assert_allclose(dbeta, layer.grads["beta"], atol=1e-12)
 
 
 # 14 automatic differentiation ---------------------------------------------------------------
@@ -311,18 +509,27 @@ def test_backward_pass_adds_the_shares_of_a_value_used_twice():
 
 
 def test_the_common_mistakes_of_exercise_14_are_named():
-    tanh, topological = QUESTIONS["tanh_backward"], QUESTIONS["topological_order"]
+    q = QUESTIONS
     dout, out = args = cases("tanh_backward")[0]
     right = [ref.tanh_backward(*args)]
-    assert "no second tanh" in tanh.diagnose(args, right, [dout * (1 - np.tanh(out) ** 2)])
-    assert tanh.diagnose(args, right, right) is None
+    assert "no second tanh" in q["tanh_backward"].diagnose(args, right, [dout * (1 - np.tanh(out) ** 2)])
+    assert q["tanh_backward"].diagnose(args, right, right) is None
+    grad = np.arange(6.0).reshape(2, 3)
+    args, right = (grad, (2, 1)), [ref.unbroadcast(grad, (2, 1))]
+    assert "keepdims=True" in q["unbroadcast"].diagnose(args, right, [grad])  # nothing summed but leading axes
+    assert q["unbroadcast"].diagnose(args, right, right) is None
+    args = (np.array([1.0, 2.0, 3.0]), (3, 3), 1, False)
+    right = [ref.sum_backward(*args)]
+    assert "expand_dims" in q["sum_backward"].diagnose(args, right, [np.broadcast_to(args[0], (3, 3))])
+    assert q["sum_backward"].diagnose(args, right, right) is None
     for nodes, root in cases("topological_order"):
         right = [np.array(ref.topological_order(nodes, root))]
         kahn = breadth_first_order(nodes, root)
+        diagnose = q["topological_order"].diagnose
         if kahn != right[0].tolist():
-            assert "valid topological order" in topological.diagnose((nodes, root), right, [np.array(kahn)])
-        assert topological.diagnose((nodes, root), right, right) is None
-        assert topological.diagnose((nodes, root), right, [right[0][::-1]]) is None  # not valid: no such remark
+            assert "valid topological order" in diagnose((nodes, root), right, [np.array(kahn)])
+        assert diagnose((nodes, root), right, right) is None
+        assert diagnose((nodes, root), right, [right[0][::-1]]) is None  # not valid: no such remark
 
 
 def breadth_first_order(nodes, root):

@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pytest
 
+import nutshell_lib as nl
 from layer_cases import F64, cases
 from nutshell_lib.layers import (
     LSTM, RNN, BatchNorm1D, BatchNorm2D, Composite, Conv2D, Dense, Dropout, Inception, MaxPool2D, ReLU, Residual,
@@ -196,7 +197,6 @@ def test_default_dtype_is_float32_and_input_is_cast():
     (lambda: Sequential([Dense(4, 3), Dense(2, 1)]).forward(np.zeros((1, 4))),
      "Sequential layer 1: Dense(2 -> 1): expected input (N, ..., 2), got (1, 3)"),
     (lambda: Dense(0, 3), "Dense(0 -> 3): in_features must be a positive int, got 0"),
-    (lambda: Dense(4, 2.5), "Dense(4 -> 2.5): out_features must be a positive int, got 2.5"),
     (lambda: Conv2D(3, 6, 0), "Conv2D(3 -> 6): kernel_size must be positive, got 0"),
     (lambda: Conv2D(3, 6, 3, padding=-1), "Conv2D(3 -> 6): padding must be >= 0, got -1"),
     (lambda: MaxPool2D(2, padding=2), "MaxPool2D: padding (2, 2) must be smaller than the window (2, 2)"),
@@ -211,6 +211,29 @@ def test_default_dtype_is_float32_and_input_is_cast():
 def test_clear_value_errors(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         call()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: Dense(4, 2.5), "Dense(4 -> 2.5): out_features must be a positive int, got 2.5"),
+    (lambda: Conv2D(3, 6, 3, stride=1.5), "Conv2D(3 -> 6): stride must be an int or a pair of ints (h, w), got 1.5"),
+    (lambda: MaxPool2D(2.0), "MaxPool2D: size must be an int or a pair of ints (h, w), got 2.0"),
+    (lambda: Dense(3, 2, dtype="no such type"), "Dense(3 -> 2): dtype must be float32 or float64, got 'no such type'"),
+    (lambda: Sequential([Dense(2, 2)]).forward(np.array([["a", "b"]])),
+     "Sequential layer 0: Dense(2 -> 2): expected a real-valued input array, got dtype <U1"),
+])
+def test_clear_type_errors(call, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        call()
+
+
+@pytest.mark.parametrize("argument, error", [(1.5, TypeError), ("2", TypeError), (0, ValueError), (-1, ValueError)])
+def test_functional_op_and_layer_raise_the_same_type(argument, error):
+    with pytest.raises(error, match="stride"):
+        nl.conv2d(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 3, 3)), stride=argument)
+    with pytest.raises(error, match="stride"):
+        Conv2D(1, 1, 3, stride=argument)
+    with pytest.raises(error, match="stride"):
+        MaxPool2D(2, stride=argument)
 
 
 def test_backward_checks_dy_shape():

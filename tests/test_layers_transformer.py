@@ -113,7 +113,7 @@ def test_embedding_initialisation_and_dtype():
      "Embedding(10, 4): ids must be an integer array, got dtype bool"),
     (lambda: Embedding(10, 4).forward(np.int64(3)), ValueError, "Embedding(10, 4): expected ids (N, T), got shape ()"),
     (lambda: Embedding(0, 4), ValueError, "Embedding(0, 4): num_embeddings must be a positive int, got 0"),
-    (lambda: Embedding(10, 2.0), ValueError, "Embedding(10, 2.0): embedding_dim must be a positive int, got 2.0"),
+    (lambda: Embedding(10, 2.0), TypeError, "Embedding(10, 2.0): embedding_dim must be a positive int, got 2.0"),
 ])
 def test_embedding_rejects_bad_ids_and_arguments(call, error, message):
     with pytest.raises(error, match=re.escape(message)):

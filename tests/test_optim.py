@@ -1,5 +1,6 @@
 """Optimizers against updates computed by hand with PyTorch's formulas; schedules; clipping."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -132,13 +133,28 @@ def test_clip_grad_norm():
 
 @pytest.mark.parametrize("call, message", [
     (lambda m: SGD(m, lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
-    (lambda m: SGD(m, lr=0.1, momentum=1.5), r"momentum must be in \[0, 1\)"),
-    (lambda m: Adam(m, betas=(0.9, 1.0)), r"betas must be in \[0, 1\)"),
-    (lambda m: SGD(m, lr=-1), "Constant: lr must be a number >= 0"),
-    (lambda m: SGD(m, lr=0.1, weight_decay=-1), "weight_decay must be >= 0"),
+    (lambda m: SGD(m, lr=0.1, momentum=1.5), r"SGD: momentum must be a finite number >= 0 and < 1, got 1.5"),
+    (lambda m: Adam(m, betas=(0.9, 1.0)), r"Adam: beta2 must be a finite number >= 0 and < 1, got 1.0"),
+    (lambda m: SGD(m, lr=-1), "SGD: Constant: lr must be a finite number >= 0, got -1"),
+    (lambda m: SGD(m, lr=float("nan")), "SGD: Constant: lr must be a finite number >= 0, got nan"),
+    (lambda m: Adam(m, lr=float("inf")), "Adam: Constant: lr must be a finite number >= 0, got inf"),
+    (lambda m: Adam(m, eps=0.0), "Adam: eps must be a finite number > 0, got 0.0"),
+    (lambda m: SGD(m, lr=0.1, weight_decay=-1), "SGD: weight_decay must be a finite number >= 0, got -1"),
+    (lambda m: SGD(m, lr=0.1, weight_decay=float("nan")), "SGD: weight_decay must be a finite number >= 0, got nan"),
     (lambda m: Cosine(0.1, 0), "total_steps must be an int >= 1"),
     (lambda m: clip_grad_norm(m, 0), "max_norm must be positive"),
 ])
 def test_bad_arguments(call, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call(OneParameter(0.0))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: SGD(m, lr="0.1"), "SGD: lr must be a number or a schedule with lr_at(step), got str"),
+    (lambda m: SGD(m, lr=0.1, momentum="0.9"), "SGD: momentum must be a number, got '0.9'"),
+    (lambda m: Adam(m, betas=0.9), "Adam: betas must be a pair (beta1, beta2), got 0.9"),
+    (lambda m: Cosine(0.1, 10.5), "Cosine: total_steps must be an int >= 1, got 10.5"),
+])
+def test_wrong_kinds_of_argument_are_type_errors(call, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
         call(OneParameter(0.0))

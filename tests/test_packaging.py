@@ -16,7 +16,8 @@ REQUIREMENT = re.compile(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(.*)$")
 
 
 def parse(requirement: str) -> tuple[str, str]:
-    name, spec = REQUIREMENT.match(requirement.strip()).groups()
+    """(name, version floor); an environment marker (``; sys_platform == 'linux'``) is dropped."""
+    name, spec = REQUIREMENT.match(requirement.split(";")[0].strip()).groups()
     return name.lower().replace("_", "-"), spec.replace(" ", "")
 
 
@@ -30,7 +31,8 @@ def pyproject_requirements() -> dict[str, str]:
 def conda_requirements() -> dict[str, str]:
     text = (ROOT / "environment.yml").read_text()
     lines = text.split("\ndependencies:\n", 1)[1].splitlines()
-    entries = [line.strip()[2:] for line in lines if re.match(r"^  - [A-Za-z]", line)]
+    # conda packages, and the pip-only ones (a wheel conda-forge does not have) under "- pip:"
+    entries = [line.strip()[2:] for line in lines if re.match(r"^(  |      )- [A-Za-z]", line)]
     return dict(parse(e) for e in entries if not e.startswith(("python", "pip")))
 
 

@@ -1,4 +1,4 @@
-"""plane_threads.run_over_planes and blas_threads: every block once, results in order, errors
+"""ops.threads (run_in_blocks, the BLAS limit): every block once, results in order, errors
 surface, helpers really work, and the BLAS thread count is put back."""
 import threading
 
@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from nutshell_lib.kernels import plane_threads
-from nutshell_lib.kernels.plane_threads import run_over_planes
-from nutshell_lib.ops.blas_threads import run_over_batch, single_threaded_blas
+from nutshell_lib.ops import threads
+from nutshell_lib.ops.threads import run_blas_in_blocks, run_in_blocks, single_threaded_blas
 
 pytestmark = pytest.mark.usefixtures("threads_even_for_small_arrays")
 
@@ -32,38 +31,37 @@ def test_blocks_cover_every_plane_once_in_order(two_threads, plane_count):
         marks[first:last] += 1
         return first, last
 
-    blocks = run_over_planes(kernel, plane_count, 10**9, seen)
+    blocks = run_in_blocks(kernel, plane_count, 10**9, seen)
     np.testing.assert_array_equal(seen, 1)
     assert blocks[0][0] == 0 and blocks[-1][1] == plane_count
     assert all(previous[1] == block[0] for previous, block in zip(blocks, blocks[1:]))
-    assert len(blocks) == min(plane_count, 2 * plane_threads.BLOCKS_PER_THREAD)
+    assert len(blocks) == min(plane_count, 2 * threads.BLOCKS_PER_THREAD)
 
 
 def test_one_thread_means_one_call(two_threads, monkeypatch):
-    monkeypatch.setattr(plane_threads, "ELEMENTS_PER_THREAD", 10**9)
-    assert run_over_planes(lambda first, last: (first, last), 50, 1000) == [(0, 50)]
+    monkeypatch.setattr(threads, "ELEMENTS_WORTH_A_THREAD", 10**9)
+    assert run_in_blocks(lambda first, last: (first, last), 50, 1000) == [(0, 50)]
 
 
 def test_helper_threads_take_blocks():
-    """The caller's first block waits until another thread has finished a block: without working
-    helpers this would time out."""
+    """Each thread's first block waits for the other thread's first block: without a working
+    helper, or if one thread took every block, the barrier would time out."""
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("this machine gives Numba a single thread")
     before = numba.get_num_threads()
     numba.set_num_threads(2)
-    caller = threading.get_ident()
-    helper_done = threading.Event()
+    both_running = threading.Barrier(2, timeout=10)
     runners = []
 
     def kernel(first, last):
-        runners.append(threading.get_ident())
-        if threading.get_ident() == caller and first == 0:
-            assert helper_done.wait(timeout=10), "no helper thread took a block"
+        if threading.get_ident() not in runners:
+            runners.append(threading.get_ident())
+            both_running.wait()
         else:
-            helper_done.set()
+            runners.append(threading.get_ident())
 
     try:
-        run_over_planes(kernel, 8, 10**9)
+        run_in_blocks(kernel, 8, 10**9)
     finally:
         numba.set_num_threads(before)
     assert len(set(runners)) == 2 and len(runners) == 8
@@ -75,7 +73,7 @@ def test_errors_in_a_block_reach_the_caller(two_threads):
             raise ZeroDivisionError(f"block {first}")
 
     with pytest.raises(ZeroDivisionError, match="block"):
-        run_over_planes(kernel, 16, 10**9)
+        run_in_blocks(kernel, 16, 10**9)
 
 
 def blas_threads():
@@ -86,7 +84,7 @@ def test_single_threaded_blas_puts_the_thread_count_back():
     before = blas_threads()
     with single_threaded_blas():
         assert set(blas_threads()) == {1}
-        run_over_batch(lambda first, last: np.ones((64, 64)) @ np.ones((64, 64)), 4, 10**9)
+        run_blas_in_blocks(lambda first, last: np.ones((64, 64)) @ np.ones((64, 64)), 4, 10**9)
     assert blas_threads() == before
     with pytest.raises(RuntimeError):
         with single_threaded_blas():

@@ -20,47 +20,53 @@ def sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def sigmoid_grad(z):
-    """Elementwise derivative of the sigmoid: s * (1 - s)."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+def binary_cross_entropy_with_logits(z, y):
+    """Mean binary cross-entropy of labels y (N,) in {0, 1} under p = sigmoid(z), from the logits
+    z (N,), and dL/dz (N,). Exact for any float64 z: -[y log p + (1-y) log(1-p)] = log(1 + e^z) - y z."""
+    loss = np.mean(np.logaddexp(0.0, z) - y * z)
+    return loss, (sigmoid(z) - y) / len(y)
 
 
-def logistic_regression_step(w, b, X, y, learning_rate):
-    """One gradient-descent step on the mean binary cross-entropy.
+def logistic_regression_step(w, b, X, y, learning_rate, weight_decay):
+    """One gradient-descent step on mean binary cross-entropy + weight_decay / 2 * ||w||^2 (the bias
+    is not decayed). X (N, D), y (N,) in {0, 1}, w (D,), b scalar.
 
-    X (N, D), y (N,) in {0, 1}, w (D,), b scalar. Returns (w_new, b_new, loss) where loss is
-    measured before the step.
+    Returns (w_new, b_new, loss) with the loss measured before the step.
     """
-    logits = X @ w + b
-    # -[y log p + (1-y) log(1-p)] rewritten with logits, so large |logits| cannot give log(0).
-    loss = np.mean(np.logaddexp(0.0, logits) - y * logits)
-    error = (sigmoid(logits) - y) / len(y)
-    return w - learning_rate * (X.T @ error), b - learning_rate * error.sum(), loss
+    cross_entropy, dlogits = binary_cross_entropy_with_logits(X @ w + b, y)
+    loss = cross_entropy + 0.5 * weight_decay * np.sum(w ** 2)
+    return w - learning_rate * (X.T @ dlogits + weight_decay * w), b - learning_rate * dlogits.sum(), loss
 
 
 # 02 perceptron ------------------------------------------------------------------------------
 
-def perceptron_predict(w, b, X):
-    """Labels in {-1, +1}: +1 where X @ w + b >= 0."""
-    return np.where(X @ w + b >= 0, 1.0, -1.0)
+def geometric_margin(w, b, X, y):
+    """The smallest signed distance y_i (w . x_i + b) / ||w|| of a row of X (N, D) from the boundary;
+    negative when some row is on the wrong side."""
+    return np.min(y * (X @ w + b)) / np.linalg.norm(w)
 
 
-def perceptron_epoch(w, b, X, y, learning_rate):
-    """One pass of the perceptron rule over the rows of X in order.
+def pocket_perceptron(X, y, epochs, learning_rate):
+    """The perceptron rule from w = 0, b = 0 for ``epochs`` passes over the rows in order, keeping in
+    its "pocket" the (w, b) with the fewest training errors (rows with y_i (w . x_i + b) <= 0) seen
+    at the start or after any update; the first such in a tie.
 
-    A row is a mistake when y_i * (w . x_i + b) <= 0; then w += lr * y_i * x_i, b += lr * y_i.
-    Returns (w, b, number_of_mistakes).
+    Returns (w, b, errors) of the pocket.
     """
-    w = np.array(w, dtype=np.float64)
-    b = float(b)
-    mistakes = 0
-    for x_i, y_i in zip(X, y):
-        if y_i * (x_i @ w + b) <= 0:
-            w = w + learning_rate * y_i * x_i
-            b = b + learning_rate * y_i
-            mistakes += 1
-    return w, b, mistakes
+    w, b = np.zeros(X.shape[1]), 0.0
+
+    def errors_of(w, b):
+        return int(np.sum(y * (X @ w + b) <= 0))
+
+    pocket = (w, b, errors_of(w, b))
+    for _ in range(epochs):
+        for x_i, y_i in zip(X, y):
+            if y_i * (x_i @ w + b) <= 0:
+                w, b = w + learning_rate * y_i * x_i, b + learning_rate * y_i
+                errors = errors_of(w, b)
+                if errors < pocket[2]:
+                    pocket = (w, b, errors)
+    return pocket
 
 
 # 03 backpropagation -------------------------------------------------------------------------
@@ -68,6 +74,12 @@ def perceptron_epoch(w, b, X, y, learning_rate):
 def dense_backward(dout, x, w, b):
     """Gradients of y = x @ w + b. dout (N, M), x (N, D), w (D, M) -> (dx, dw, db)."""
     return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+
+
+def dense_tanh_backward(dout, x, w, b):
+    """Gradients of y = tanh(x @ w + b). dout (N, M), x (N, D), w (D, M) -> (dx, dw, db)."""
+    y = np.tanh(x @ w + b)
+    return dense_backward(dout * (1.0 - y ** 2), x, w, b)
 
 
 def softmax_cross_entropy(scores, y):
@@ -81,17 +93,18 @@ def softmax_cross_entropy(scores, y):
     return loss, dscores / n
 
 
-def mlp_loss_and_grads(X, y, W1, b1, W2, b2):
-    """Two-layer net: scores = relu(X @ W1 + b1) @ W2 + b2, softmax cross-entropy.
+def mlp3_loss_and_grads(X, y, W1, b1, W2, b2, W3, b3):
+    """Three-layer net: scores = tanh(tanh(X @ W1 + b1) @ W2 + b2) @ W3 + b3, softmax cross-entropy.
 
-    Returns (loss, dW1, db1, dW2, db2).
+    Returns (loss, dW1, db1, dW2, db2, dW3, db3).
     """
-    pre = X @ W1 + b1
-    hidden = np.maximum(pre, 0.0)
-    loss, dscores = softmax_cross_entropy(hidden @ W2 + b2, y)
-    dhidden, dW2, db2 = dense_backward(dscores, hidden, W2, b2)
-    _, dW1, db1 = dense_backward(dhidden * (pre > 0), X, W1, b1)
-    return loss, dW1, db1, dW2, db2
+    h1 = np.tanh(X @ W1 + b1)
+    h2 = np.tanh(h1 @ W2 + b2)
+    loss, dscores = softmax_cross_entropy(h2 @ W3 + b3, y)
+    dh2, dW3, db3 = dense_backward(dscores, h2, W3, b3)
+    dh1, dW2, db2 = dense_tanh_backward(dh2, h1, W2, b2)
+    _, dW1, db1 = dense_tanh_backward(dh1, X, W1, b1)
+    return loss, dW1, db1, dW2, db2, dW3, db3
 
 
 # 04 convolution -----------------------------------------------------------------------------
@@ -126,23 +139,37 @@ def conv2d_backward(dy, x, w, stride=1, padding=0):
     return dpadded[:, :, padding:padding + H, padding:padding + W], dw, dy.sum(axis=(0, 2, 3))
 
 
-# 05 max pooling -----------------------------------------------------------------------------
+# 05 pooling ---------------------------------------------------------------------------------
 
-def max_pool(x, size, stride):
-    """Max over size x size windows taken every ``stride``: x (N, C, H, W) -> (N, C, P, Q)."""
-    return _windows(x, size, size, stride).max(axis=(4, 5))
+def max_pool(x, size, stride, padding=0):
+    """Max over size x size windows taken every ``stride`` of x (N, C, H, W) padded with ``padding``
+    rows and columns of -inf on each side (padding never wins) -> (N, C, P, Q)."""
+    return _windows(_pad(x, padding, -np.inf), size, size, stride).max(axis=(4, 5))
 
 
-def max_pool_backward(dy, x, size, stride):
+def max_pool_backward(dy, x, size, stride, padding=0):
     """Route each dy element to the arg-max of its window; overlapping windows accumulate."""
-    windows = _windows(x, size, size, stride)
+    padded = _pad(x, padding, -np.inf)
+    windows = _windows(padded, size, size, stride)
     N, C, P, Q = windows.shape[:4]
     flat_arg = windows.reshape(N, C, P, Q, size * size).argmax(axis=4)
     rows = np.arange(P)[:, None] * stride + flat_arg // size
     cols = np.arange(Q)[None, :] * stride + flat_arg % size
-    dx = np.zeros_like(x, dtype=np.float64)
+    dpadded = np.zeros(padded.shape)
     n, c = np.meshgrid(np.arange(N), np.arange(C), indexing="ij")
-    np.add.at(dx, (n[:, :, None, None], c[:, :, None, None], rows, cols), dy)
+    np.add.at(dpadded, (n[:, :, None, None], c[:, :, None, None], rows, cols), dy)
+    H, W = x.shape[2:]
+    return dpadded[:, :, padding:padding + H, padding:padding + W]
+
+
+def avg_pool_backward(dy, x, size, stride):
+    """Gradient of average pooling (no padding): every input of a window gets dy / size**2 of it;
+    overlapping windows accumulate. dy (N, C, P, Q), x (N, C, H, W) -> dx (N, C, H, W)."""
+    dx = np.zeros(x.shape)
+    P, Q = dy.shape[2:]
+    for r in range(size):  # one shifted slice per window tap: every window adds to it at once
+        for s in range(size):
+            dx[:, :, r:r + stride * P:stride, s:s + stride * Q:stride] += dy / size ** 2
     return dx
 
 
@@ -230,29 +257,101 @@ def inception_param_count(in_channels, c1, c3_reduce, c3, c5_reduce, c5, pool_pr
 
 
 # 08 LSTM ------------------------------------------------------------------------------------
+# The library's layout (nutshell_lib.layers.LSTM, PyTorch's): W_ih (4H, D), W_hh (4H, H), b (4H,),
+# gate blocks i, f, g, o; sequences batch-first, x (N, T, D).
 
-def lstm_cell_forward(x, h_prev, c_prev, W, b):
-    """z = [x, h_prev] @ W + b, gates in the order i, f, o, g. Returns (h, c)."""
-    H = h_prev.shape[1]
-    z = np.concatenate([x, h_prev], axis=1) @ W + b
-    i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 2 * H:3 * H])
-    g = np.tanh(z[:, 3 * H:])
+def _lstm_gates(x, h_prev, W_ih, W_hh, b):
+    """The four gates after their nonlinearities, each (N, H): i, f, g, o."""
+    i, f, g, o = np.split(x @ W_ih.T + h_prev @ W_hh.T + b, 4, axis=1)
+    return sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+
+
+def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b):
+    """One step: x (N, D), h_prev and c_prev (N, H) -> (h, c), both (N, H)."""
+    i, f, g, o = _lstm_gates(x, h_prev, W_ih, W_hh, b)
     c = f * c_prev + i * g
     return o * np.tanh(c), c
 
 
-def lstm_cell_backward(dh, dc, x, h_prev, c_prev, W, b):
-    """Gradients of lstm_cell_forward given dL/dh and dL/dc (from the next step).
+def lstm_cell_backward(dh, dc, x, h_prev, c_prev, W_ih, W_hh, b):
+    """Gradients of lstm_cell_forward given dL/dh and dL/dc (N, H).
 
-    Returns (dx, dh_prev, dc_prev, dW, db).
+    Returns (dx, dh_prev, dc_prev, dW_ih, dW_hh, db).
     """
-    H = h_prev.shape[1]
-    xh = np.concatenate([x, h_prev], axis=1)
-    z = xh @ W + b
-    i, f, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), sigmoid(z[:, 2 * H:3 * H])
-    g = np.tanh(z[:, 3 * H:])
+    i, f, g, o = _lstm_gates(x, h_prev, W_ih, W_hh, b)
     tanh_c = np.tanh(f * c_prev + i * g)
     dc_total = dc + dh * o * (1.0 - tanh_c ** 2)
+    da = np.concatenate([dc_total * g * i * (1 - i), dc_total * c_prev * f * (1 - f),
+                         dc_total * i * (1 - g ** 2), dh * tanh_c * o * (1 - o)], axis=1)
+    return da @ W_ih, da @ W_hh, dc_total * f, da.T @ x, da.T @ h_prev, da.sum(axis=0)
+
+
+def lstm_forward(x, h0, c0, W_ih, W_hh, b):
+    """The cell over a sequence: x (N, T, D), h0 and c0 (N, H) -> all hidden states (N, T, H)."""
+    h, c, hs = h0, c0, []
+    for t in range(x.shape[1]):
+        h, c = lstm_cell_forward(x[:, t], h, c, W_ih, W_hh, b)
+        hs.append(h)
+    return np.stack(hs, axis=1)
+
+
+def lstm_backward(dhs, x, h0, c0, W_ih, W_hh, b):
+    """Backpropagation through time for lstm_forward, given dL/dhs (N, T, H) for every step's h.
+
+    Returns (dx (N, T, D), dh0, dc0 (N, H), dW_ih, dW_hh, db); the weights' gradients add up over steps.
+    """
+    states = [(h0, c0)]
+    for t in range(x.shape[1]):
+        states.append(lstm_cell_forward(x[:, t], *states[-1], W_ih, W_hh, b))
+    dx = np.zeros_like(x, dtype=np.float64)
+    dW_ih, dW_hh, db = np.zeros_like(W_ih), np.zeros_like(W_hh), np.zeros_like(b)
+    dh, dc = np.zeros_like(h0), np.zeros_like(c0)
+    for t in reversed(range(x.shape[1])):
+        dx[:, t], dh, dc, dWi, dWh, dbt = lstm_cell_backward(dhs[:, t] + dh, dc, x[:, t], *states[t], W_ih, W_hh, b)
+        dW_ih, dW_hh, db = dW_ih + dWi, dW_hh + dWh, db + dbt
+    return dx, dh, dc, dW_ih, dW_hh, db
+
+
+# 09 training in practice --------------------------------------------------------------------
+
+def clip_grad_norm(grads, max_norm):
+    """Rescale a list of gradient arrays together so their global L2 norm is at most ``max_norm``.
+
+    The factor is max_norm / (norm + 1e-6), applied only when it is below 1 (PyTorch's rule).
+    Returns (clipped gradients, a list shaped like ``grads``; the norm before clipping).
+    """
+    norm = np.sqrt(sum(np.sum(np.square(g)) for g in grads))
+    factor = min(1.0, max_norm / (norm + 1e-6))
+    return [g * factor for g in grads], norm
+
+
+def adam_step(param, grad, m, v, t, learning_rate, beta1, beta2, eps):
+    """One Adam update (Kingma & Ba 2015), t counting steps from 1. Returns (param, m, v) after it."""
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return param - learning_rate * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def batchnorm_forward(x, gamma, beta, eps):
+    """Training-mode batch norm of x (N, D) with the batch's mean and (biased) variance per feature."""
+    x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+    return gamma * x_hat + beta
+
+
+def batchnorm_backward(dout, x, gamma, beta, eps):
+    """Gradients of batchnorm_forward given dout (N, D): (dx, dgamma, dbeta).
+
+    The chain rule stage by stage: the mean and the variance both depend on every input.
+    """
+    n = len(x)
+    centred = x - x.mean(axis=0)
+    inv_std = 1.0 / np.sqrt(np.mean(centred ** 2, axis=0) + eps)
+    dx_hat = dout * gamma
+    dvar = -0.5 * inv_std ** 3 * np.sum(dx_hat * centred, axis=0)
+    dmean = -inv_std * np.sum(dx_hat, axis=0) - 2.0 * dvar * np.mean(centred, axis=0)
+    dx = dx_hat * inv_std + dvar * 2.0 * centred / n + dmean / n
+    return dx, np.sum(dout * centred * inv_std, axis=0), np.sum(dout, axis=0)
     dz = np.concatenate([
         dc_total * g * i * (1 - i),
         dc_total * c_prev * f * (1 - f),
@@ -262,6 +361,48 @@ def lstm_cell_backward(dh, dc, x, h_prev, c_prev, W, b):
     dxh = dz @ W.T
     D = x.shape[1]
     return dxh[:, :D], dxh[:, D:], dc_total * f, xh.T @ dz, dz.sum(axis=0)
+
+
+# 10 normalisation and residual connections --------------------------------------------------
+
+def layernorm_forward(x, gamma, beta, eps):
+    """Layer norm over the last axis: x (N, D), gamma and beta (D,) -> y (N, D).
+
+    Each row is standardised with its own mean and (biased) variance, then scaled and shifted:
+    y = gamma * (x - mean) / sqrt(var + eps) + beta.
+    """
+    mean = x.mean(axis=1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    return gamma * (x - mean) * inv_std + beta
+
+
+def layernorm_backward(dy, x, gamma, beta, eps):
+    """Gradients of layernorm_forward: dy (N, D) -> (dx (N, D), dgamma (D,), dbeta (D,)).
+
+    The mean and variance of a row depend on every entry of the row, so dx is the projection of
+    g = dy * gamma that removes the row mean of g and its component along x_hat, scaled by 1/std.
+    """
+    inv_std = 1.0 / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    x_hat = (x - x.mean(axis=1, keepdims=True)) * inv_std
+    g = dy * gamma
+    dx = inv_std * (g - g.mean(axis=1, keepdims=True) - x_hat * (g * x_hat).mean(axis=1, keepdims=True))
+    return dx, (dy * x_hat).sum(axis=0), dy.sum(axis=0)
+
+
+def residual_block_forward(x, W1, b1, W2, b2):
+    """y = x + relu(x @ W1 + b1) @ W2 + b2 with x (N, D), W1 (D, H), b1 (H,), W2 (H, D), b2 (D,)."""
+    return x + np.maximum(x @ W1 + b1, 0.0) @ W2 + b2
+
+
+def residual_block_backward(dy, x, W1, b1, W2, b2):
+    """Gradients of residual_block_forward: dy (N, D) -> (dx, dW1, db1, dW2, db2).
+
+    The skip adds dy itself to the gradient that comes back through the two dense layers.
+    """
+    pre = x @ W1 + b1
+    dhidden, dW2, db2 = dense_backward(dy, np.maximum(pre, 0.0), W2, b2)
+    dx_body, dW1, db1 = dense_backward(dhidden * (pre > 0), x, W1, b1)
+    return dy + dx_body, dW1, db1, dW2, db2
 
 
 # 14 automatic differentiation ---------------------------------------------------------------

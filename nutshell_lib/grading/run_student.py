@@ -1,41 +1,69 @@
-"""Run a learner's functions on the grader's cases in a separate, resource-limited process.
+"""Run a learner's functions on the grader's cases in a separate, confined, resource-limited process.
 
-The child (``child.py``) gets the learner's definitions and the case inputs, and hands back only
-the outputs, as ``.npz`` files that are loaded here with ``allow_pickle=False``: plain numeric
-arrays, never objects, so nothing the learner's code built can run in the grader's process.
-This isolates mistakes (endless loops, crashes, memory hogs, patched libraries); it is not a
-security sandbox against hostile code (see docs/instructors.md).
+The child (``child.py``) gets the job on stdin and answers on stdout, a stream of frames read here
+with a byte budget and validated before anything is believed: JSON headers of known kinds and
+types, ``.npy`` arrays of plain numbers whose headers are checked before a byte is allocated. The
+grader opens no file the child could have touched, so a child can only spoil its own result.
+With a sandbox (``sandbox.py``) the child also cannot see or reach anything else.
 """
 from __future__ import annotations
 
+import ast
 import json
+import math
 import os
 import pickle
+import select
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-CHILD_SCRIPT = Path(__file__).with_name("child.py")
-# The reference answers and the grader: importing them from the learner's code fails in the child.
+from .sandbox import CHILD_SCRIPT, CHILD_SCRIPT_INSIDE, LIBRARY, NO_SANDBOX, SandboxMode, bwrap_command, child_python, child_uid
+
+# The reference answers and the grader: importing them from the learner's code fails in the child
+# (without a sandbox, by name only; in the sandbox they do not exist).
 BLOCKED_MODULES = ("nutshell_lib.grading", "nutshell_lib.grading.reference", "nutshell_lib.grading.questions")
 PRINTED_TAIL = 1500  # characters of the learner's printed output kept for the report
 STATUSES = ("ok", "not_implemented", "error")
-POLL_SECONDS = 0.02
-MAX_OUTPUT_BYTES = 256 * 2 ** 20  # unpacked size of one case's outputs that the grader will load
+MAX_HEADER_BYTES = 64 * 2 ** 10
+MAX_ARRAYS_PER_CASE = 64
+MAX_NPY_HEADER = 4096
+STDERR_KEPT = 4000
 
 
 @dataclass(frozen=True)
 class Limits:
     seconds: float = 20.0            # wall clock for one question's cases (and for the definitions)
-    memory_bytes: int = 2 * 2 ** 30  # address space of the child
+    memory_bytes: int = 2 * 2 ** 30  # address space of each of the child's processes
     file_bytes: int = 64 * 2 ** 20   # largest file the child may write
+    processes: int = 64              # processes and threads of the child (per sandbox, or per child user)
+    output_bytes: int = 64 * 2 ** 20  # all the child may send back (arrays and text)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How a child is confined and what it sees as ``nutshell_lib``."""
+    mode: SandboxMode = NO_SANDBOX
+    library: Path | None = LIBRARY            # the package bound as nutshell_lib (None: none at all)
+    numba_caches: tuple[Path, ...] = ()       # cache folders of which each child gets a private copy
+
+
+class Task(NamedTuple):
+    """One question for the child: ``expression`` (a question's call, evaluated in the learner's
+    namespace over a case's ``args``) on every case, within ``seconds`` (None: ``Limits.seconds``)."""
+    name: str                         # the function that must exist
+    cases: list[tuple]
+    expression: str
+    seconds: float | None = None
 
 
 @dataclass
@@ -54,39 +82,149 @@ class QuestionRun:
     verdict: str = ""                 # why the process stopped early, if it did
 
 
-def child_environment() -> dict[str, str]:
-    """One thread per child (the grader runs several at once) and no display for plots."""
-    env = dict(os.environ)
-    env.update({name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                       "NUMBA_NUM_THREADS")})
-    env.update(MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+class ProtocolError(ValueError):
+    """The child sent something that is not a valid frame."""
+
+
+def parse_npy(blob: bytes) -> np.ndarray:
+    """An array from ``.npy`` bytes: a plain numeric dtype, and exactly as many bytes as the header
+    claims, checked before anything is allocated."""
+    magic = b"\x93NUMPY"
+    if len(blob) < 10 or not blob.startswith(magic) or blob[6] not in (1, 2, 3):
+        raise ProtocolError("an output is not a .npy array")
+    size_bytes = 2 if blob[6] == 1 else 4
+    header_length = int.from_bytes(blob[8:8 + size_bytes], "little")
+    start = 8 + size_bytes + header_length
+    if header_length > MAX_NPY_HEADER or start > len(blob):
+        raise ProtocolError("an output's .npy header is too long")
+    try:
+        header = ast.literal_eval(blob[8 + size_bytes:start].decode("latin1"))
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise ProtocolError("an output's .npy header cannot be read") from None
+    if not (isinstance(header, dict) and set(header) == {"descr", "fortran_order", "shape"}
+            and isinstance(header["descr"], str) and isinstance(header["fortran_order"], bool)
+            and isinstance(header["shape"], tuple) and len(header["shape"]) <= 32
+            and all(type(n) is int and n >= 0 for n in header["shape"])):
+        raise ProtocolError("an output's .npy header is malformed")
+    try:
+        dtype = np.dtype(header["descr"])
+    except (TypeError, ValueError):
+        raise ProtocolError("an output has an unknown dtype") from None
+    if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
+        raise ProtocolError(f"an output has dtype {dtype}, not plain numbers")
+    count = math.prod(header["shape"])
+    if count * dtype.itemsize != len(blob) - start:
+        raise ProtocolError("an output's size does not match its .npy header")
+    array = np.frombuffer(blob, dtype, count, start)
+    return array.reshape(header["shape"], order="F" if header["fortran_order"] else "C").copy()
+
+
+class FrameReader:
+    """Frames from the child's stdout: a JSON header line, then the raw arrays it announces."""
+
+    def __init__(self, budget: int):
+        self.buffer = bytearray()
+        self.budget = budget
+        self.header: dict | None = None
+        self.sizes: list[int] = []
+
+    def feed(self, data: bytes):
+        """Yield each frame completed by ``data``, in order (those before a bad one are yielded)."""
+        self.budget -= len(data)
+        if self.budget < 0:
+            raise ProtocolError("sent back more than the grader accepts")
+        self.buffer += data
+        while True:
+            if self.header is None:
+                end = self.buffer.find(b"\n", 0, MAX_HEADER_BYTES + 1)
+                if end < 0:
+                    if len(self.buffer) > MAX_HEADER_BYTES:
+                        raise ProtocolError("a message to the grader is too long")
+                    return
+                self.header, self.sizes = self.parse_header(bytes(self.buffer[:end]))
+                del self.buffer[:end + 1]
+            if len(self.buffer) < sum(self.sizes):
+                return
+            arrays, offset = [], 0
+            for size in self.sizes:
+                arrays.append(parse_npy(bytes(self.buffer[offset:offset + size])))
+                offset += size
+            del self.buffer[:offset]
+            header, self.header, self.sizes = self.header, None, []
+            yield header, arrays
+
+    def parse_header(self, line: bytes) -> tuple[dict, list[int]]:
+        try:
+            header = json.loads(line)
+        except (ValueError, RecursionError):
+            raise ProtocolError("a message to the grader is not JSON") from None
+        if not isinstance(header, dict) or not isinstance(header.get("arrays", []), list):
+            raise ProtocolError("a message to the grader has the wrong form")
+        sizes = header.get("arrays", [])
+        if (len(sizes) > MAX_ARRAYS_PER_CASE or not all(type(s) is int and 0 <= s for s in sizes)
+                or sum(sizes) > self.budget):
+            raise ProtocolError("a message announces too many or too large arrays")
+        return header, sizes
+
+
+def text(value, limit: int) -> str:
+    if not isinstance(value, str):
+        raise ProtocolError("a text field is not a string")
+    return value[-limit:]
+
+
+class ChildReport:
+    """What one child said, checked: the setup, the cases and output of each question finished."""
+
+    def __init__(self, questions: list[Task]):
+        self.questions = questions
+        self.setup: dict | None = None
+        self.cases: list[dict[int, CaseRun]] = [{} for _ in questions]
+        self.printed: list[str] = ["" for _ in questions]
+        self.finished = 0
+
+    def accept(self, header: dict, arrays: list[np.ndarray]) -> None:
+        kind = header.get("kind")
+        if self.setup is None:
+            if kind != "setup":
+                raise ProtocolError("the first message was not the setup")
+            errors, found = header.get("errors"), header.get("found")
+            if not (isinstance(errors, list) and isinstance(found, dict)
+                    and all(isinstance(value, bool) for value in found.values())):
+                raise ProtocolError("the setup message has the wrong types")
+            self.setup = {"errors": [text(error, 500) for error in errors[:20]],
+                          "found": {task.name: found.get(task.name) is True for task in self.questions},
+                          "printed": text(header.get("printed", ""), PRINTED_TAIL)}
+            return
+        if self.finished == len(self.questions) or header.get("question") != self.finished:
+            raise ProtocolError("a message for a question that is not being graded")
+        if kind == "done":
+            self.printed[self.finished] = text(header.get("printed", ""), PRINTED_TAIL)
+            self.finished += 1
+        elif kind == "case":
+            index, status = header.get("case"), header.get("status")
+            n_cases = len(self.questions[self.finished].cases)
+            if type(index) is not int or not 0 <= index < n_cases or index in self.cases[self.finished]:
+                raise ProtocolError("a result for a case that does not exist")
+            if status not in STATUSES or (arrays and status != "ok"):
+                raise ProtocolError("a case result has an unknown status")
+            message = text(header.get("message", ""), 500)
+            self.cases[self.finished][index] = CaseRun(status, message, arrays if status == "ok" else None)
+        else:
+            raise ProtocolError("a message of an unknown kind")
+
+
+def child_environment(tmp: str) -> dict[str, str]:
+    """A cleared environment: one thread per child (the grader runs several at once), no display."""
+    env = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
+    env.update(MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PATH="/usr/bin:/bin",
+               HOME=tmp, TMPDIR=tmp, LANG="C.UTF-8")
     return env
 
 
-def read_json(path: Path) -> dict | None:
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def read_outputs(path: Path) -> list[np.ndarray] | None:
-    """The arrays of a case's .npz, or None when it is unreadable or would unpack too large."""
-    try:
-        with zipfile.ZipFile(path) as archive:  # a small compressed file can hide a huge array
-            if sum(info.file_size for info in archive.infolist()) > MAX_OUTPUT_BYTES:
-                return None
-        with np.load(path, allow_pickle=False) as archive:
-            names = sorted(archive.files, key=lambda name: int(name.split("_")[1]))
-            return [archive[name] for name in names]
-    except (OSError, ValueError, IndexError, KeyError, EOFError, zipfile.BadZipFile):
-        return None
-
-
-def stop_reason(returncode: int | None, timed_out: bool, limits: Limits) -> str:
+def stop_reason(returncode: int | None, timed_out: bool, seconds: float) -> str:
     if timed_out or returncode == -signal.SIGXCPU:
-        return f"timed out after {limits.seconds:g} s (an endless loop, or far too slow)"
+        return f"timed out after {seconds:g} s (an endless loop, or far too slow)"
     if returncode == -signal.SIGKILL:
         return "killed (most likely it used too much memory)"
     if returncode is not None and returncode < 0:
@@ -96,59 +234,126 @@ def stop_reason(returncode: int | None, timed_out: bool, limits: Limits) -> str:
     return ""
 
 
-def collect_cases(job_dir: Path, prefix: str, n_cases: int, verdict: str) -> list[CaseRun]:
-    cases = []
-    for index in range(n_cases):
-        status = read_json(job_dir / f"{prefix}case{index}.json")
-        if status is None or status.get("status") not in STATUSES:
-            cases.append(CaseRun("timeout" if "timed out" in verdict else "crashed",
-                                 verdict or "the process ended before returning a result (did the code exit?)"))
-            continue
-        outputs = read_outputs(job_dir / f"{prefix}case{index}.npz") if status["status"] == "ok" else None
-        if status["status"] == "ok" and outputs is None:
-            cases.append(CaseRun("crashed", "its outputs could not be read back"))
-            continue
-        cases.append(CaseRun(status["status"], str(status.get("message", ""))[:500], outputs))
-    return cases
+def private_caches(caches: tuple[Path, ...], folder: Path, uid: int | None) -> dict[Path, Path]:
+    """A copy in ``folder`` of each Numba cache folder, for one child to write to (Numba loads
+    kernels only from a cache it can write), keyed by the cache folder it copies."""
+    copies = {}
+    for number, cache in enumerate(caches):
+        copy = folder / str(number)
+        shutil.copytree(cache, copy, ignore=shutil.ignore_patterns("*.pyc", "*.tmp"))
+        if uid is not None:
+            for parent, _, files in os.walk(copy):
+                for name in [parent, *(os.path.join(parent, f) for f in files)]:
+                    os.chown(name, uid, uid)
+        copies[cache] = copy
+    return copies
 
 
-def watch(process: subprocess.Popen, job_dir: Path, n_questions: int, limits: Limits) -> tuple[bool, int, str]:
-    """Follow the child question by question, each with its own time limit.
+def user_cache_layout(copies: dict[Path, Path], folder: Path) -> None:
+    """Without a mount namespace the copies cannot stand where the caches are: rename each in-tree
+    cache copy (``pkg/__pycache__``) to the name Numba looks for under ``NUMBA_CACHE_DIR=folder``."""
+    from numba.core.caching import _CacheLocator
 
-    Returns (set_up, finished, verdict): whether the definitions ran, how many questions finished,
-    and why the process stopped before the rest (empty when it did not).
-    """
-    clock, set_up, finished = time.monotonic(), False, 0
+    for cache, copy in copies.items():
+        if cache.name == "__pycache__":
+            copy.rename(folder / _CacheLocator.get_suitable_cache_subpath(str(cache.parent / "kernel.py")))
+
+
+CHILD_PYTHON = child_python()
+
+
+def start_child(job_dir: Path, snippets, questions, limits: Limits, isolation: Isolation) -> subprocess.Popen:
+    mode = isolation.mode
+    uid = child_uid() if mode.drops_user else None
+    library_parent = str(LIBRARY.parent) if isolation.library is not None else None
+    if isolation.library is not None and isolation.library != LIBRARY and mode.bwrap is None:
+        library_parent = str(isolation.library.parent)  # unconfined: the stub shadows the library by path
+    tmp = "/tmp" if mode.bwrap else str(job_dir / "tmp")
+    job = {"snippets": snippets, "questions": [(task.name, task.expression, task.cases) for task in questions],
+           "blocked_modules": BLOCKED_MODULES,
+           "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes, "processes": limits.processes,
+           "cpu_seconds": int(limits.seconds + sum(task.seconds or limits.seconds for task in questions)) + 1,
+           "printed_tail": PRINTED_TAIL,
+           "uid": uid if mode.bwrap else None, "library_parent": library_parent, "tmp": tmp}
+    environment = child_environment(tmp)
+    popen = {}
+    if mode.bwrap:
+        command = bwrap_command(mode, [CHILD_PYTHON, "-I", CHILD_SCRIPT_INSIDE], library=isolation.library,
+                                writable_caches=private_caches(isolation.numba_caches, job_dir / "numba", uid),
+                                environment=environment)
+        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    else:
+        os.mkdir(tmp, 0o700)
+        command = [CHILD_PYTHON, "-I", str(CHILD_SCRIPT)]
+        if uid is not None:  # "user" mode: the child starts as its own user, in a folder of its own
+            job_dir.chmod(0o711)
+            os.chown(tmp, uid, uid)
+            popen = {"user": uid, "group": uid, "extra_groups": []}
+            # child.py is passed as text: grading/ may be (and should be) unreadable to the child's user
+            command = [CHILD_PYTHON, "-I", "-c", CHILD_SCRIPT.read_text()]
+            if isolation.numba_caches:
+                caches = Path(tmp) / "numba"
+                user_cache_layout(private_caches(isolation.numba_caches, caches, uid), caches)
+                environment["NUMBA_CACHE_DIR"] = str(caches)
+    process = subprocess.Popen(command, cwd=tmp if not mode.bwrap else job_dir, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
+                               start_new_session=True, **popen)
+    process.child_uid = uid if mode.name == "user" else None
+    threading.Thread(target=send_job, args=(process, pickle.dumps(job)), daemon=True).start()
+    return process
+
+
+def send_job(process: subprocess.Popen, job: bytes) -> None:
+    try:
+        process.stdin.write(job)
+        process.stdin.close()
+    except OSError:  # the child died before reading it: its exit status tells why
+        pass
+
+
+def watch(process: subprocess.Popen, report: ChildReport, limits: Limits) -> tuple[str, str]:
+    """Read the child's frames, each question with its own time limit. Returns (verdict, stderr):
+    why the process stopped before finishing (empty when it did not), and what it said on stderr
+    before its output was redirected (Python failing to start, for instance)."""
+    reader = FrameReader(limits.output_bytes)
+    streams = {process.stdout.fileno(): "out", process.stderr.fileno(): "err"}
+    stderr = bytearray()
+    clock = time.monotonic()
     while True:
-        if not set_up and (job_dir / "setup.json").exists():
-            set_up, clock = True, time.monotonic()
-        while set_up and finished < n_questions and (job_dir / f"q{finished}.done").exists():
-            finished, clock = finished + 1, time.monotonic()
-        if finished == n_questions:
-            return True, finished, ""
-        returncode = process.poll()
-        if returncode is not None:  # look once more: it may have finished just before exiting
-            set_up = set_up or (job_dir / "setup.json").exists()
-            while set_up and finished < n_questions and (job_dir / f"q{finished}.done").exists():
-                finished += 1
-            return set_up, finished, stop_reason(returncode, False, limits) if finished < n_questions else ""
-        if time.monotonic() - clock > limits.seconds:
-            return set_up, finished, stop_reason(None, True, limits)
-        time.sleep(POLL_SECONDS)
+        progress = (report.setup is not None, report.finished)
+        if report.finished == len(report.questions):
+            return "", ""
+        seconds = (report.questions[report.finished].seconds if report.setup is not None else None) or limits.seconds
+        remaining = seconds - (time.monotonic() - clock)
+        if remaining <= 0:
+            return stop_reason(None, True, seconds), ""
+        if not streams:
+            process.wait()
+            returncode = process.returncode
+            if process.args[0] != CHILD_PYTHON and returncode > 128:  # bwrap reports a signal as 128 + its number
+                returncode = 128 - returncode
+            return (stop_reason(returncode, False, seconds)
+                    or "the process ended before returning a result (did the code exit?)"), stderr.decode(errors="replace")
+        ready, _, _ = select.select(list(streams), [], [], remaining)
+        for descriptor in ready:
+            data = os.read(descriptor, 1 << 16)
+            if not data:
+                del streams[descriptor]
+            elif streams[descriptor] == "err":
+                stderr += data[:max(0, STDERR_KEPT - len(stderr))]
+            else:
+                try:
+                    for header, arrays in reader.feed(data):
+                        report.accept(header, arrays)
+                except ProtocolError as exc:
+                    return f"it sent the grader something it does not accept ({exc})", ""
+        if (report.setup is not None, report.finished) != progress:
+            clock = time.monotonic()
 
 
-def start_child(job_dir: Path, snippets, questions, limits: Limits) -> subprocess.Popen:
-    job = {"snippets": snippets, "questions": questions, "blocked_modules": BLOCKED_MODULES,
-           "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes,
-           "cpu_seconds": int(limits.seconds * (len(questions) + 1)) + 1}
-    (job_dir / "job.pickle").write_bytes(pickle.dumps(job))
-    return subprocess.Popen([sys.executable, str(CHILD_SCRIPT), str(job_dir)], cwd=job_dir,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=child_environment(), start_new_session=True)
-
-
-def run_submission(snippets, questions: list[tuple[str, list[tuple]]], limits: Limits) -> list[QuestionRun]:
-    """Run each (function name, cases) after ``snippets``, the learner's definitions.
+def run_submission(snippets, questions: list[Task], limits: Limits,
+                   isolation: Isolation = Isolation()) -> list[QuestionRun]:
+    """Run each question's cases after ``snippets``, the learner's definitions.
 
     One child process runs the definitions once and the questions in order. When a question hangs
     or kills the process, that question gets the verdict and a fresh child takes the rest.
@@ -156,43 +361,41 @@ def run_submission(snippets, questions: list[tuple[str, list[tuple]]], limits: L
     runs: list[QuestionRun] = []
     while len(runs) < len(questions):
         pending = questions[len(runs):]
+        report = ChildReport(pending)
         with tempfile.TemporaryDirectory(prefix="nutshell-grade-") as directory:
-            job_dir = Path(directory)
-            process = start_child(job_dir, snippets, pending, limits)
+            process = start_child(Path(directory), snippets, pending, limits, isolation)
             try:
-                set_up, finished, verdict = watch(process, job_dir, len(pending), limits)
+                verdict, stderr = watch(process, report, limits)
             finally:
                 kill_group(process)
-            if not set_up:  # the definitions themselves hang or crash: every question fails alike
-                printed = tail(job_dir / "setup.log")
-                return runs + [QuestionRun(False, [CaseRun("crashed", verdict) for _ in cases], [], printed,
-                                           verdict or "the notebook's code stopped the grader")
-                               for _, cases in pending]
-            setup = read_json(job_dir / "setup.json") or {}
-            errors = [str(error)[:500] for error in setup.get("errors", [])][:20]
-            found = setup.get("found", {})
-            for number, (name, cases) in enumerate(pending[:finished + 1]):
-                stopped = verdict if number == finished else ""
-                runs.append(QuestionRun(bool(found.get(name)) if isinstance(found, dict) else False,
-                                        collect_cases(job_dir, f"q{number}_", len(cases), stopped),
-                                        errors, tail(job_dir / f"q{number}.log"), stopped))
+        if report.setup is None:  # the definitions themselves hang or crash: every question fails alike
+            verdict = verdict or "the notebook's code stopped the grader"
+            printed = stderr.strip()[-PRINTED_TAIL:]
+            return runs + [QuestionRun(False, [CaseRun("crashed", verdict) for _ in cases], [], printed, verdict)
+                           for _, cases, *_ in pending]
+        for number, (name, cases, *_) in enumerate(pending[:report.finished + 1]):
+            stopped = verdict if number == report.finished else ""
+            runs.append(QuestionRun(report.setup["found"][name], collected_cases(report.cases[number], len(cases), stopped),
+                                    report.setup["errors"], report.printed[number].strip(), stopped))
     return runs[:len(questions)]
 
 
+def collected_cases(cases: dict[int, CaseRun], n_cases: int, verdict: str) -> list[CaseRun]:
+    missing = CaseRun("timeout" if "timed out" in verdict else "crashed",
+                      verdict or "the process ended before returning a result (did the code exit?)")
+    return [cases.get(index, missing) for index in range(n_cases)]
+
+
 def kill_group(process: subprocess.Popen) -> None:
-    """Kill the child and anything it started (it leads its own session)."""
+    """Kill the child and anything it started (it leads its own session; in the sandbox, every
+    process of its PID namespace dies with it)."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    if process.child_uid is not None:  # "user" mode: every process of the child's own user id
+        subprocess.run([sys.executable, "-I", "-S", "-c", "import os; os.kill(-1, 9)"], user=process.child_uid,
+                       group=process.child_uid, extra_groups=[], env={}, cwd="/", check=False)
     process.wait()
-
-
-def tail(path: Path) -> str:
-    """The end of what the learner's code printed, if anything."""
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(max(0, path.stat().st_size - PRINTED_TAIL))
-            return handle.read().decode(errors="replace").strip()
-    except OSError:
-        return ""
+    for stream in (process.stdout, process.stderr):
+        stream.close()

@@ -1,7 +1,7 @@
 """Pooling kernels for the CPU. Each kernel handles the planes [first_plane, last_plane).
 
 Arrays are C-contiguous stacks of planes, (P, H, W) with P = N * C: an NCHW array reshaped, which
-costs nothing. ``plane_threads.run_over_planes`` splits the planes among threads; each plane
+costs nothing. ``ops.threads.run_in_blocks`` splits the planes among threads; each plane
 belongs to one thread, so the backward kernels can scatter gradients into the elements that
 overlapping windows share (stride < size) without two threads ever writing the same element.
 

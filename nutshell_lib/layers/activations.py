@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erf
 
+from ..ops.elementwise import sigmoid
 from .base import Layer
 
 
@@ -33,7 +34,7 @@ class Sigmoid(Activation):
     """sigma(x) = 1 / (1 + exp(-x)), computed as (1 + tanh(x/2)) / 2 so no exp overflows."""
 
     def _forward(self, x):
-        return 0.5 * (1.0 + np.tanh(0.5 * x))
+        return sigmoid(x)
 
     def _local_gradient(self, x, y):
         return y * (1.0 - y)
@@ -95,10 +96,10 @@ class SiLU(Activation):
     """x * sigmoid(x) (also called swish); derivative s + x s (1 - s)."""
 
     def _forward(self, x):
-        return x * (0.5 * (1.0 + np.tanh(0.5 * x)))
+        return x * sigmoid(x)
 
     def _local_gradient(self, x, y):
-        s = 0.5 * (1.0 + np.tanh(0.5 * x))
+        s = sigmoid(x)
         return s * (1.0 + x * (1.0 - s))
 
 

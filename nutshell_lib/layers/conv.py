@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops.conv import conv2d, conv2d_backward
-from ..ops.validate import output_size, pair
+from ..ops.validate import named, output_size, pair
 from .base import Layer, check_input
 from .init import check_dtype, check_positive_int, he_normal, make_rng
 
@@ -26,12 +26,10 @@ class Conv2D(Layer):
         name = f"Conv2D({in_channels!r} -> {out_channels!r})"
         self.in_channels = check_positive_int(name, "in_channels", in_channels)
         self.out_channels = check_positive_int(name, "out_channels", out_channels)
-        try:
+        with named(name):
             self.kernel_size = pair("kernel_size", kernel_size, 1)
             self.stride = pair("stride", stride, 1)
             self.padding = pair("padding", padding, 0)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{name}: {error}") from None
         self.dtype = check_dtype(name, dtype)
         self.device = device
         self.input_grad = bool(input_grad)

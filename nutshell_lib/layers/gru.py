@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .recurrent import Recurrent, sigmoid
+from ..ops.elementwise import sigmoid
+from .recurrent import Recurrent
 
 
 class GRU(Recurrent):

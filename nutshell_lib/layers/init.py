@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from ..ops.validate import float_dtype, named, positive_int
+
 
 def make_rng(rng) -> np.random.Generator:
     """Turn an int seed, a Generator or None into a Generator."""
@@ -32,13 +34,10 @@ def glorot_uniform(rng: np.random.Generator, shape: tuple, fan_in: int, fan_out:
 
 
 def check_dtype(layer_name: str, dtype) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"{layer_name}: dtype must be float32 or float64, got {dtype}")
-    return dtype
+    with named(layer_name):
+        return float_dtype("dtype", dtype)
 
 
 def check_positive_int(layer_name: str, name: str, value) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{layer_name}: {name} must be a positive int, got {value!r}")
-    return int(value)
+    with named(layer_name):
+        return positive_int(name, value)

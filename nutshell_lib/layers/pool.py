@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
-from ..ops.validate import output_size, pair
+from ..ops.validate import named, output_size, pair
 from .base import Layer, check_input
 
 
@@ -20,11 +20,9 @@ class _Pool2D(Layer):
     def __init__(self, size, stride=None, *, device="auto"):
         super().__init__()
         name = type(self).__name__
-        try:
+        with named(name):
             self.size = pair("size", size, 1)
             self.stride = self.size if stride is None else pair("stride", stride, 1)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{name}: {error}") from None
         self.padding = (0, 0)
         self.device = device
         self.x = None
@@ -69,10 +67,8 @@ class MaxPool2D(_Pool2D):
 
     def __init__(self, size, stride=None, *, padding=0, device="auto"):
         super().__init__(size, stride, device=device)
-        try:
+        with named("MaxPool2D"):
             self.padding = pair("padding", padding, 0)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"MaxPool2D: {error}") from None
         if any(p >= s for p, s in zip(self.padding, self.size)):
             raise ValueError(f"MaxPool2D: padding {self.padding} must be smaller than the window {self.size}")
 

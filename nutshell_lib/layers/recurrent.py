@@ -7,11 +7,6 @@ from .base import Layer
 from .init import check_dtype, check_positive_int, glorot_uniform, make_rng
 
 
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-a)), computed as (1 + tanh(a / 2)) / 2 so no exp overflows."""
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
 class Recurrent(Layer):
     """A recurrent layer over batch-first sequences x (N, T, input_size) -> (N, T, hidden_size).
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..ops.validate import named
 from .composite import Composite
 
 
@@ -51,16 +52,12 @@ class Sequential(Composite):
 
     def forward(self, x, training=True):
         for name, layer in self.children.items():
-            try:
+            with named(f"{type(self).__name__} layer {name}"):
                 x = layer.forward(x, training=training)
-            except ValueError as error:
-                raise ValueError(f"{type(self).__name__} layer {name}: {error}") from error
         return x
 
     def backward(self, dy):
         for name, layer in reversed(self.children.items()):
-            try:
+            with named(f"{type(self).__name__} layer {name}"):
                 dy = layer.backward(dy)
-            except ValueError as error:
-                raise ValueError(f"{type(self).__name__} layer {name}: {error}") from error
         return dy

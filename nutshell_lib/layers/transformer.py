@@ -8,6 +8,7 @@ import numpy as np
 from .activations import GELU
 from .attention import MultiHeadAttention
 from .dense import Dense
+from ..ops.validate import named
 from .init import check_positive_int, make_rng
 from .layernorm import LayerNorm
 from .residual import Residual
@@ -32,10 +33,8 @@ class TransformerBlock(Sequential):
         D = check_positive_int(name, "embed_dim", embed_dim)
         hidden = check_positive_int(name, "hidden", hidden)
         rng = make_rng(rng)
-        try:
+        with named(name):
             attention = MultiHeadAttention(D, num_heads, causal=causal, rng=rng, dtype=dtype)
-        except (TypeError, ValueError) as error:
-            raise type(error)(f"{name}: {error}") from None
         mlp = [LayerNorm(D, dtype=dtype), Dense(D, hidden, rng=rng, dtype=dtype), GELU(),
                Dense(hidden, D, rng=rng, dtype=dtype)]
         super().__init__({

@@ -6,8 +6,8 @@ Ho = (H + 2*ph - R) // sh + 1 and Wo = (W + 2*pw - S) // sw + 1 for stride (sh, 
 On the CPU the convolution is one matrix product: im2col copies every input window into a column,
 the BLAS multiplies the (K, C*R*S) filter matrix by the (C*R*S, N*Ho*Wo) column matrix, and the
 backward pass multiplies by the transposes and adds the columns back (col2im). Each thread takes a
-share of the batch and does all of its work (the BLAS on one thread; see ``blas_threads``), a few images
-at a time so that its column matrix stays within COLUMN_BUDGET elements. On a GPU, direct kernels
+share of the batch and does all of its work (the BLAS on one thread; see ``threads``), a few images
+at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. On a GPU, direct kernels
 compute each output element (see ``nutshell_lib.kernels.cuda_conv``).
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.cpu_conv import col2im, im2col
-from .blas_threads import run_over_batch
+from .threads import COLUMN_CHUNK_ELEMENTS, run_blas_in_blocks
 from .device import resolve_device
 from .validate import as_float_array, output_size, pair
 
@@ -105,27 +105,20 @@ def _is_pointwise(w, stride, padding) -> bool:
     return w.shape[2:] == (1, 1) and stride == (1, 1) and padding == (0, 0)
 
 
-# Most elements of the column matrix one thread holds at once (512 KiB in float32, so that it stays
-# in the core's L2 cache between im2col writing it and the BLAS reading it). Larger batches are
-# processed in chunks of images. On the benchmark shapes with 2 threads this budget measured
-# 10-40% faster than 8 MiB chunks (docs/benchmarks.md, "What changed"), and each BLAS product
-# still has at least a few hundred columns.
-COLUMN_BUDGET = 2**17
-
-
 def _over_images(function, x, w, out_shape, *args) -> list:
     """Call ``function(first_image, last_image, *args)`` on blocks of the batch, which the kit's
     threads take in turn, and return the blocks' results. A thread does all the work for a block's
     images: im2col, its own BLAS products (the BLAS on one thread), col2im."""
     work = w.shape[1] * w.shape[2] * w.shape[3] * x.shape[0] * out_shape[2] * out_shape[3]  # column elements
-    return run_over_batch(function, x.shape[0], work, *args)
+    return run_blas_in_blocks(function, x.shape[0], work, *args)
 
 
 def _batch_chunks(first_image, last_image, w, out_shape):
-    """Slices of images [first_image, last_image), each small enough for its columns to fit COLUMN_BUDGET."""
+    """Slices of images [first_image, last_image), each small enough for its columns to fit in
+    COLUMN_CHUNK_ELEMENTS (larger batches go in chunks; each BLAS product keeps a few hundred columns)."""
     taps = w.shape[1] * w.shape[2] * w.shape[3]
     per_image = taps * out_shape[2] * out_shape[3]
-    step = max(1, COLUMN_BUDGET // per_image)
+    step = max(1, COLUMN_CHUNK_ELEMENTS // per_image)
     return [slice(start, min(start + step, last_image)) for start in range(first_image, last_image, step)]
 
 
@@ -133,7 +126,7 @@ def _columns(x, w, stride, padding, out_shape):
     """im2col of x (n, C, H, W) on the calling thread: the (C*R*S, n*Ho*Wo) column matrix."""
     _, channels, kernel_h, kernel_w = w.shape
     col = np.empty((channels * kernel_h * kernel_w, x.shape[0], out_shape[2], out_shape[3]), x.dtype)
-    im2col(0, col.shape[0], x, kernel_h, kernel_w, *stride, *padding, col)
+    im2col(x, kernel_h, kernel_w, *stride, *padding, col)
     return col.reshape(col.shape[0], -1)
 
 
@@ -195,7 +188,7 @@ def _backward_images(first_image, last_image, dy, x, w, stride, padding, dx):
         if dx is None:
             continue
         dcol = filters.T @ dy_channel_major  # (C*R*S, n*Ho*Wo)
-        col2im(0, images.shape[0] * images.shape[1], dcol.reshape(-1, images.shape[0], out_h, out_w),
+        col2im(dcol.reshape(-1, images.shape[0], out_h, out_w),
                w.shape[2], w.shape[3], *stride, *padding, dx[chunk])
     return dw
 

@@ -3,19 +3,15 @@
 Shapes: x (N, D) inputs, w (D, M) weights, b (M,) biases, y and dy (N, M).
 
 These are two or three BLAS products. Each of the kit's threads takes a block of the batch's rows
-and runs its products with the BLAS on one thread (see ``blas_threads`` for why), so that a network
+and runs its products with the BLAS on one thread (see ``threads`` for why), so that a network
 of conv, pooling and dense layers keeps exactly as many threads busy as there are cores.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .blas_threads import run_over_batch
+from .threads import MULTIPLY_ADDS_PER_ELEMENT, run_blas_in_blocks
 from .validate import as_float_array
-
-# A thread-worthy block: one multiply-add takes a BLAS thread about 1/40 of the time a kernel
-# spends on one array element, the unit of plane_threads.ELEMENTS_PER_THREAD.
-MULTIPLY_ADDS_PER_ELEMENT = 40
 
 
 def _check(x, w):
@@ -41,7 +37,7 @@ def linear(x, w, b):
     if b.shape != (w.shape[1],):
         raise ValueError(f"b must have shape (M,) = ({w.shape[1]},) for w of shape {w.shape}, got shape {b.shape}")
     y = np.empty((x.shape[0], w.shape[1]), x.dtype)
-    run_over_batch(_forward_rows, x.shape[0], _work(x, w), x, w, b, y)
+    run_blas_in_blocks(_forward_rows, x.shape[0], _work(x, w), x, w, b, y)
     return y
 
 
@@ -62,7 +58,7 @@ def linear_backward(dy, x, w):
         raise ValueError(f"dy must have the shape of y (N, M) = {(x.shape[0], w.shape[1])} for x of shape "
                          f"{x.shape} and w of shape {w.shape}; got shape {dy.shape}")
     dx = np.empty_like(x)
-    partial_dws = run_over_batch(_backward_rows, x.shape[0], 2 * _work(x, w), dy, x, w, dx)
+    partial_dws = run_blas_in_blocks(_backward_rows, x.shape[0], 2 * _work(x, w), dy, x, w, dx)
     return dx, sum(partial_dws), dy.sum(axis=0)
 
 

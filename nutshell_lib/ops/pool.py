@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import cpu_pool
-from ..kernels.plane_threads import run_over_planes
 from .device import resolve_device
+from .threads import run_in_blocks
 from .validate import as_float_array, output_size, pair
 
 NCHW = "(N, C, H, W)"
@@ -63,7 +63,7 @@ def _run(device, kernel_name, inputs, output_shape, dtype, window):
     output_planes = output.reshape(-1, *output_shape[2:])
     if device == "cpu":
         element_count = output.size + sum(array.size for array in planes)
-        run_over_planes(getattr(cpu_pool, kernel_name), len(output_planes), element_count, *planes, output_planes, *window)
+        run_in_blocks(getattr(cpu_pool, kernel_name), len(output_planes), element_count, *planes, output_planes, *window)
         return output
     from numba import cuda
 

@@ -3,6 +3,7 @@ clear Python error naming the argument and the shapes it got, never a page of Nu
 from __future__ import annotations
 
 import numbers
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -30,11 +31,9 @@ def as_float_array(name: str, value, ndim: int, layout: str, dtype=None) -> np.n
 
 def pair(name: str, value, minimum: int) -> tuple[int, int]:
     """Turn an int or an (h, w) pair into a tuple of two ints, each at least ``minimum``."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+    if is_int(value):
         values = (int(value), int(value))
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value
-    ):
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(is_int(v) for v in value):
         values = (int(value[0]), int(value[1]))
     else:
         raise TypeError(f"{name} must be an int or a pair of ints (h, w), got {value!r}")
@@ -47,3 +46,64 @@ def pair(name: str, value, minimum: int) -> tuple[int, int]:
 def output_size(length: int, window: int, stride: int, padding: int = 0) -> int:
     """Number of window positions along one axis: floor((length + 2*padding - window) / stride) + 1."""
     return (length + 2 * padding - window) // stride + 1
+
+
+# The one policy, whatever the entry point: TypeError when a value is of the wrong kind (2.5 where
+# an int belongs, a string for a number), ValueError when it is of the right kind but not allowed
+# (0 channels, a negative rate, nan). Callers that add their own name keep the type (`named`).
+
+def is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def positive_int(name: str, value) -> int:
+    """``value`` as an int >= 1."""
+    if not is_int(value):
+        raise TypeError(f"{name} must be a positive int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def int_at_least(name: str, value, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``."""
+    if not is_int(value):
+        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def real_number(name: str, value, *, at_least=None, below=None, above=None) -> float:
+    """``value`` as a finite float, optionally with at_least <= value, value < below, value > above."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    bounds = [(bound, rule, holds) for bound, rule, holds in (
+        (at_least, ">=", lambda b: value >= b), (below, "<", lambda b: value < b), (above, ">", lambda b: value > b),
+    ) if bound is not None]
+    if not np.isfinite(value) or not all(holds(bound) for bound, _, holds in bounds):
+        wanted = "".join(f" {'and ' if i else ''}{rule} {bound}" for i, (bound, rule, _) in enumerate(bounds))
+        raise ValueError(f"{name} must be a finite number{wanted}, got {value!r}")
+    return value
+
+
+def float_dtype(name: str, dtype) -> np.dtype:
+    """``dtype`` as np.float32 or np.float64."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from None
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"{name} must be float32 or float64, got {dtype}")
+    return dtype
+
+
+@contextmanager
+def named(owner: str):
+    """Prefix ``owner`` (a layer, an optimizer, ``Sequential layer 3``) to the message of a
+    TypeError or ValueError raised inside, keeping its type."""
+    try:
+        yield
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{owner}: {error}") from error

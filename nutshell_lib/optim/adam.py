@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.validate import named, real_number
 from .optimizer import Optimizer
 
 
@@ -19,12 +20,12 @@ class Adam(Optimizer):
 
     def __init__(self, model, lr=1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(model, lr, weight_decay)
-        beta1, beta2 = betas
-        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas!r}")
-        if not eps > 0:
-            raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps!r}")
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        with named(type(self).__name__):
+            if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+                raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+            self.beta1 = real_number("beta1", betas[0], at_least=0, below=1)
+            self.beta2 = real_number("beta2", betas[1], at_least=0, below=1)
+            self.eps = real_number("eps", eps, above=0)
 
     def _update(self, param, grad, lr, state):
         if self.weight_decay:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.validate import named, real_number
 from .schedules import as_schedule
 
 
@@ -16,11 +17,10 @@ class Optimizer:
     def __init__(self, model, lr, weight_decay: float = 0.0):
         if not (hasattr(model, "params") and hasattr(model, "grads")):
             raise TypeError(f"{type(self).__name__}: model must have params and grads dicts, got {type(model).__name__}")
-        if weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, got {weight_decay!r}")
+        with named(type(self).__name__):
+            self.weight_decay = real_number("weight_decay", weight_decay, at_least=0)
+            self.schedule = as_schedule(lr)
         self.model = model
-        self.schedule = as_schedule(lr)
-        self.weight_decay = float(weight_decay)
         self.steps = 0
         self.state: dict[str, dict[str, np.ndarray]] = {}
 

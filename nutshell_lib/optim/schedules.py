@@ -7,20 +7,14 @@ from __future__ import annotations
 import math
 import numbers
 
-
-def _check(name: str, value, minimum=0.0, integer=False):
-    kind = numbers.Integral if integer else numbers.Real
-    if not isinstance(value, kind) or isinstance(value, bool) or value < minimum:
-        rule = "an int" if integer else "a number"
-        raise ValueError(f"{name} must be {rule} >= {minimum}, got {value!r}")
-    return value
+from ..ops.validate import int_at_least, real_number
 
 
 class Constant:
     """The same rate at every step."""
 
     def __init__(self, lr: float):
-        self.lr = _check("Constant: lr", lr)
+        self.lr = real_number("Constant: lr", lr, at_least=0)
 
     def lr_at(self, step: int) -> float:
         return self.lr
@@ -33,9 +27,9 @@ class StepDecay:
     """lr * gamma ** (step // step_size): multiply by ``gamma`` every ``step_size`` steps (PyTorch's StepLR)."""
 
     def __init__(self, lr: float, step_size: int, gamma: float = 0.1):
-        self.lr = _check("StepDecay: lr", lr)
-        self.step_size = _check("StepDecay: step_size", step_size, 1, integer=True)
-        self.gamma = _check("StepDecay: gamma", gamma)
+        self.lr = real_number("StepDecay: lr", lr, at_least=0)
+        self.step_size = int_at_least("StepDecay: step_size", step_size, 1)
+        self.gamma = real_number("StepDecay: gamma", gamma, at_least=0)
 
     def lr_at(self, step: int) -> float:
         return self.lr * self.gamma ** (step // self.step_size)
@@ -49,9 +43,9 @@ class Cosine:
     (PyTorch's CosineAnnealingLR with T_max = total_steps, without restarts)."""
 
     def __init__(self, lr: float, total_steps: int, min_lr: float = 0.0):
-        self.lr = _check("Cosine: lr", lr)
-        self.total_steps = _check("Cosine: total_steps", total_steps, 1, integer=True)
-        self.min_lr = _check("Cosine: min_lr", min_lr)
+        self.lr = real_number("Cosine: lr", lr, at_least=0)
+        self.total_steps = int_at_least("Cosine: total_steps", total_steps, 1)
+        self.min_lr = real_number("Cosine: min_lr", min_lr, at_least=0)
 
     def lr_at(self, step: int) -> float:
         progress = min(step, self.total_steps) / self.total_steps
@@ -68,7 +62,7 @@ class Warmup:
 
     def __init__(self, after, warmup_steps: int):
         self.after = as_schedule(after)
-        self.warmup_steps = _check("Warmup: warmup_steps", warmup_steps, 1, integer=True)
+        self.warmup_steps = int_at_least("Warmup: warmup_steps", warmup_steps, 1)
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:

@@ -1,6 +1,7 @@
 """Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay."""
 from __future__ import annotations
 
+from ..ops.validate import named, real_number
 from .optimizer import Optimizer
 
 
@@ -15,8 +16,8 @@ class SGD(Optimizer):
 
     def __init__(self, model, lr, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0):
         super().__init__(model, lr, weight_decay)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}")
+        with named("SGD"):
+            momentum = real_number("momentum", momentum, at_least=0, below=1)
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov=True needs momentum > 0")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)

@@ -843,7 +843,7 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  gradient=True, outputs=("da", "db")),
         Question("sum_backward", 1.5, _sum_backward_case, ref.sum_backward,
                  "Every summed entry gets dout: when keepdims is False, put the summed axes back with size 1 "
-                 "(np.expand_dims, axes made non-negative), then np.broadcast_to(..., input_shape); axis=None "
+                 "(np.expand_dims(dout, axis)), then np.broadcast_to(..., input_shape); axis=None "
                  "sums every axis.", gradient=True, outputs=("dx",), diagnose=diagnoses.recognise(
                      ("dx",), diagnoses.same_as("dx", mistakes.sum_backward_axes_not_restored, "dout was broadcast "
                                                 "without putting the summed axes back, so it lined up with the wrong "

@@ -8,6 +8,8 @@ from nutshell_lib.grading import reference as ref
 from nutshell_lib.grading.compare import compare
 from nutshell_lib.grading.questions import EXERCISES, QUESTIONS
 
+from test_grading_reference import breadth_first_order  # a valid order that is not depth-first
+
 FIRST_FIVE = [q.name for name, exercise in EXERCISES.items() if name < "06" for q in exercise.questions]
 
 
@@ -266,6 +268,16 @@ PLANTED += [
     ("residual_block_backward", lambda *a: residual_backward_steps(*a, mask=False), "dx ignores the ReLU"),
 ]
 DIAGNOSED = FIRST_FIVE + [q.name for q in EXERCISES["10_normalization"].questions]
+DIAGNOSED += ["tanh_backward", "matmul_backward", "unbroadcast", "sum_backward", "topological_order"]
+
+
+PLANTED += [
+    ("tanh_backward", lambda dout, out: dout * (1 - np.tanh(out) ** 2), "out is tanh(x) already"),
+    ("matmul_backward", lambda dout, a, b: (b @ dout.T, a.T @ dout), "da is the transpose of the right answer"),
+    ("unbroadcast", lambda grad, shape: grad.sum(axis=tuple(range(grad.ndim - len(shape)))),
+     "only the leading axes were summed"),
+    ("topological_order", breadth_first_order, "a valid topological order, but not the depth-first one"),
+]
 
 
 @pytest.mark.parametrize("name, wrong, sentence", PLANTED, ids=[f"{n}-{s[:30]}" for n, _, s in PLANTED])

@@ -380,3 +380,13 @@ def test_the_held_out_labels_never_reach_the_learners_process(tmp_path, monkeypa
     assert sent and all(split.X_test.tobytes() in job for job in sent)  # the images go in ...
     assert not any(split.y_test.tobytes() in job for job in sent)  # ... their labels never do
     assert split.X_train.shape == (3000, 3, 32, 32) and split.X_test.shape == (1000, 3, 32, 32)
+
+
+def test_exercise_14_blank_gets_zero_and_overwritten_gradients_lose_only_the_backward_pass(tmp_path):
+    overwriting = submission(tmp_path, "14_autograd", "overwriting",
+                             edits=[("grads[k] = grads[k] + share", "grads[k] = share")])
+    results = grade(tmp_path, [ROOT / "exercises" / "14_autograd.ipynb", overwriting])
+    assert results["14_autograd"]["score"] == 0
+    tests = by_name(results["overwriting"])
+    assert tests["backward_pass"]["score"] < 2.5 and "FAILED" in tests["backward_pass"]["output"]
+    assert all(test["status"] == "passed" for name, test in tests.items() if name != "backward_pass")

@@ -204,3 +204,17 @@ def residual_dx_without_the_skip(dy, x, W1, b1, W2, b2):
 def residual_dx_without_the_relu(dy, x, W1, b1, W2, b2):
     """dx as if the ReLU passed the gradient everywhere (its mask left out)."""
     return dy + dy @ W2.T @ W1.T
+
+
+# 14 ----------------------------------------------------------------------------------------
+
+def tanh_backward_tanh_twice(dout, out):
+    return dout * (1 - np.tanh(out) ** 2)
+
+
+def unbroadcast_leading_axes_only(grad, shape):
+    return grad.sum(axis=tuple(range(grad.ndim - len(shape))))
+
+
+def sum_backward_axes_not_restored(dout, input_shape, axis, keepdims):
+    return np.broadcast_to(dout, input_shape).copy()  # a ValueError where the shapes do not fit: not this mistake

@@ -403,3 +403,110 @@ def residual_block_backward(dy, x, W1, b1, W2, b2):
     dhidden, dW2, db2 = dense_backward(dy, np.maximum(pre, 0.0), W2, b2)
     dx_body, dW1, db1 = dense_backward(dhidden * (pre > 0), x, W1, b1)
     return dy + dx_body, dW1, db1, dW2, db2
+
+
+# 14 automatic differentiation ---------------------------------------------------------------
+
+def tanh_backward(dout, out):
+    """Gradient of out = tanh(x) given dL/dout, from the output alone: dout * (1 - out**2)."""
+    return dout * (1.0 - out * out)
+
+
+def matmul_backward(dout, a, b):
+    """Gradients of out = a @ b: dout (N, M), a (N, D), b (D, M) -> (da (N, D), db (D, M))."""
+    return np.einsum("nm,dm->nd", dout, b), np.einsum("nd,nm->dm", a, dout)
+
+
+def unbroadcast(grad, shape):
+    """Sum grad, the gradient of a broadcast result, down to ``shape``, a shape that broadcasts to grad's.
+
+    The axes that broadcasting added in front and the axes where ``shape`` has size 1 (and grad
+    does not) are summed; the result has exactly ``shape``.
+    """
+    shape = tuple(shape)
+    extra = grad.ndim - len(shape)
+    stretched = [extra + axis for axis, size in enumerate(shape) if size == 1 and grad.shape[extra + axis] != 1]
+    return np.sum(grad, axis=tuple(range(extra)) + tuple(stretched)).reshape(shape)
+
+
+def mul_backward(dout, a, b):
+    """Gradients of out = a * b, with NumPy broadcasting: dout has the broadcast shape -> (da, db)."""
+    return unbroadcast(dout * b, np.shape(a)), unbroadcast(dout * a, np.shape(b))
+
+
+def sum_backward(dout, input_shape, axis, keepdims):
+    """Gradient of out = x.sum(axis=axis, keepdims=keepdims) for x of ``input_shape``.
+
+    axis: None (every axis), an int or a tuple of ints, negative ones counting from the end.
+    Every summed entry has slope 1, so dx is dout copied along the summed axes.
+    """
+    ndim = len(input_shape)
+    axes = range(ndim) if axis is None else [a % ndim for a in np.atleast_1d(axis)]
+    kept_shape = [1 if i in axes else n for i, n in enumerate(input_shape)]
+    return np.broadcast_to(np.reshape(dout, kept_shape), tuple(input_shape)).copy()
+
+
+def topological_order(nodes, root):
+    """The nodes ``root`` depends on (root included), in depth-first post-order.
+
+    nodes: list of dicts with "inputs" (indices of other nodes). Parents are visited in the order
+    of "inputs", each node once, and a node is listed after all its parents. Returns node indices.
+    Written with an explicit stack, so it is independent of a recursive solution.
+    """
+    order, seen = [], {root}
+    stack = [(root, iter(nodes[root]["inputs"]))]
+    while stack:
+        node, parents = stack[-1]
+        parent = next(parents, None)
+        if parent is None:
+            stack.pop()
+            order.append(node)
+        elif parent not in seen:
+            seen.add(parent)
+            stack.append((parent, iter(nodes[parent]["inputs"])))
+    return order
+
+
+def _graph_node_backward(node, dout, values):
+    """One node's backward rule: its inputs' shares of dL/d(node), in the order of node["inputs"]."""
+    op, inputs = node["op"], node["inputs"]
+    if op == "input":
+        return []
+    if op == "add":
+        return [unbroadcast(dout, np.shape(values[i])) for i in inputs]
+    if op == "mul":
+        return list(mul_backward(dout, values[inputs[0]], values[inputs[1]]))
+    if op == "matmul":
+        return list(matmul_backward(dout, values[inputs[0]], values[inputs[1]]))
+    if op == "tanh":
+        return [tanh_backward(dout, np.tanh(values[inputs[0]]))]
+    if op == "sum":
+        return [sum_backward(dout, np.shape(values[inputs[0]]), node["axis"], node["keepdims"])]
+    raise ValueError(f"unknown op {op!r}")
+
+
+def backward_pass(nodes, values, root):
+    """dL/d(node) for every node of a graph, L = values[root] (a scalar).
+
+    nodes: list of dicts {"op": "input" | "add" | "mul" | "matmul" | "tanh" | "sum", "inputs": [indices]}
+    ("sum" also has "axis" and "keepdims"); values: the forward value of every node. Returns a
+    list with one gradient per node, shaped like its value; zeros for nodes L does not depend on.
+    Processed in Kahn's order (a node once all of its users have sent their shares), independent
+    of the depth-first order a solution uses.
+    """
+    grads = [np.zeros(np.shape(v)) for v in values]
+    grads[root] = np.ones(np.shape(values[root]))
+    reachable = set(topological_order(nodes, root))
+    pending = {i: 0 for i in reachable}
+    for i in reachable:
+        for parent in nodes[i]["inputs"]:
+            pending[parent] += 1
+    ready = [root]
+    while ready:
+        i = ready.pop()
+        for parent, share in zip(nodes[i]["inputs"], _graph_node_backward(nodes[i], grads[i], values)):
+            grads[parent] = grads[parent] + share
+            pending[parent] -= 1
+            if pending[parent] == 0:
+                ready.append(parent)
+    return grads

@@ -177,6 +177,27 @@ def max_backward_loops(dy, x, size, stride, padding, *, fill=-np.inf, assign=Fal
     return dx_pad[:, :, padding:padding + H, padding:padding + W] if crop else dx_pad
 
 
+def vae_loops(x, logits, mu, log_var, *, pixel_mean=False, batch_mean=True, half=0.5):
+    """A VAE's loss written example by example, with switches for common mistakes."""
+    n, d = x.shape
+    loss, dlogits, dmu, dlog_var = 0.0, np.zeros_like(x), np.zeros_like(mu), np.zeros_like(mu)
+    for i in range(n):
+        bce = np.sum(np.logaddexp(0.0, logits[i]) - x[i] * logits[i])
+        loss += (bce / d if pixel_mean else bce) + 0.5 * np.sum(mu[i] ** 2 + np.exp(log_var[i]) - 1 - log_var[i])
+        dlogits[i] = 1 / (1 + np.exp(-logits[i])) - x[i]
+        dmu[i], dlog_var[i] = mu[i], half * (np.exp(log_var[i]) - 1)
+    scale = 1 / n if batch_mean else 1.0
+    return loss * scale, dlogits * scale, dmu * scale, dlog_var * scale
+
+
+def vae_naive(x, logits, mu, log_var):
+    """The cross-entropy through log(sigmoid(z)): -inf once sigmoid(z) rounds to 0 or 1."""
+    p = 1 / (1 + np.exp(-logits))
+    n = len(x)
+    loss = (-np.sum(x * np.log(p) + (1 - x) * np.log(1 - p)) + 0.5 * np.sum(mu ** 2 + np.exp(log_var) - 1 - log_var)) / n
+    return loss, (p - x) / n, mu / n, 0.5 * (np.exp(log_var) - 1) / n
+
+
 PLANTED = [  # (question, the learner's wrong function, words of the sentence that must appear)
     ("sigmoid", sigmoid_inf_over_inf, "s contains inf or NaN: exp(z) / (1 + exp(z)) is inf / inf"),
     ("binary_cross_entropy_with_logits", cross_entropy_naive, "loss contains inf or NaN: log(sigmoid(z)) is log(0)"),
@@ -217,6 +238,12 @@ PLANTED = [  # (question, the learner's wrong function, words of the sentence th
     ("max_pool_padded_backward", lambda *a: max_backward_loops(*a, crop=False), "dx still has the padding"),
     ("max_pool_padded_backward", lambda *a: max_backward_loops(*a, assign=True), "dx looks written with `=`"),
     ("max_pool_padded_backward", lambda *a: max_backward_loops(*a, fill=0.0), "gradient is missing at the border"),
+    ("reparameterize_backward", lambda dz, eps, v: (dz, dz * eps * np.exp(v / 2)), "dlog_var is twice too large"),
+    ("reparameterize_backward", lambda dz, eps, v: (dz, dz * eps), "the gradient with respect to sigma, not log_var"),
+    ("vae_loss", vae_naive, "loss contains inf or NaN: log(sigmoid(z)) is log(0)"),
+    ("vae_loss", lambda *a: vae_loops(*a, pixel_mean=True), "the reconstruction is averaged over the pixels"),
+    ("vae_loss", lambda *a: vae_loops(*a, batch_mean=False), "loss is N times too large"),
+    ("vae_loss", lambda *a: vae_loops(*a, half=1.0), "dlog_var is twice too large: the KL has 1/2 in front"),
 ]
 
 

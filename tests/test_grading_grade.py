@@ -64,7 +64,8 @@ def test_every_solution_gets_full_marks(tmp_path):
 
 
 def test_unsolved_exercises_get_zero_and_say_not_implemented(tmp_path):
-    results = grade(tmp_path, [ROOT / "exercises" / "01_sigmoid.ipynb", ROOT / "exercises" / "08_lstm.ipynb"])
+    results = grade(tmp_path, [ROOT / "exercises" / "01_sigmoid.ipynb", ROOT / "exercises" / "08_lstm.ipynb",
+                               ROOT / "exercises" / "12_generative.ipynb"])
     for result in results.values():
         assert result["score"] == 0
         assert all("not implemented" in test["output"] and test["status"] == "failed" for test in result["tests"])

@@ -3,6 +3,8 @@ respect to the prediction, with the prediction's shape and dtype, ready for ``mo
 
 Losses that take logits (raw scores) fuse the final softmax or sigmoid into the loss: that is
 exact even for logits of 1e4, where computing probabilities first would give log(0).
+
+``gaussian_kl``, a VAE's KL term, has two inputs and so returns ``(loss, dmu, dlog_var)``.
 """
 from __future__ import annotations
 

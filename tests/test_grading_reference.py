@@ -11,6 +11,7 @@ from nutshell_lib.layers import LSTM, BatchNorm1D, LayerNorm
 from nutshell_lib.optim import Adam, clip_grad_norm
 from nutshell_lib.grading import reference as ref
 from nutshell_lib.grading.questions import GRADING_STREAM, QUESTIONS, draw_cases
+from nutshell_lib.losses import binary_cross_entropy, gaussian_kl
 
 from oracles import central_difference
 
@@ -544,3 +545,45 @@ def breadth_first_order(nodes, root):
         for i in pending:
             pending[i] -= nodes[i]["inputs"].count(ready)
     return order
+@pytest.mark.parametrize("args", cases("reparameterize_backward"))
+def test_reparameterize_backward_central_differences(args):
+    dz, eps, log_var = args
+    mu = np.random.default_rng(0).normal(size=dz.shape)
+    dmu, dlog_var = ref.reparameterize_backward(dz, eps, log_var)
+
+    def objective():
+        return np.sum((mu + np.sqrt(np.exp(log_var)) * eps) * dz)  # z written out: sigma = sqrt(variance)
+
+    assert_gradient(dmu, objective, mu)
+    assert_gradient(dlog_var, objective, log_var)
+
+
+def vae_loss_oracle(x, logits, mu, log_var):
+    """The negative ELBO through SciPy's log_expit and the KL summed latent by latent."""
+    reconstruction = -np.sum(x * log_expit(logits) + (1 - x) * log_expit(-logits))
+    kl = sum(0.5 * (m ** 2 + np.exp(v) - 1 - v) for m, v in zip(mu.flat, log_var.flat))
+    return (reconstruction + kl) / len(x)
+
+
+@pytest.mark.parametrize("args", cases("vae_loss"))
+def test_vae_loss_against_scipy_and_central_differences(args):
+    x, logits, mu, log_var = (np.array(a) for a in args)
+    assert np.max(np.abs(logits)) > 40  # every case has a confidently wrong pixel
+    loss, dlogits, dmu, dlog_var = ref.vae_loss(x, logits, mu, log_var)
+    assert loss == pytest.approx(vae_loss_oracle(x, logits, mu, log_var), rel=1e-12)
+    objective = lambda: vae_loss_oracle(x, logits, mu, log_var)  # noqa: E731
+    # the loss reaches hundreds (the confidently wrong pixel), so the differences lose digits to cancellation
+    assert_gradient(dlogits, objective, logits, tolerance=1e-3)
+    assert_gradient(dmu, objective, mu, tolerance=1e-3)
+    assert_gradient(dlog_var, objective, log_var, tolerance=1e-3)
+
+
+def test_vae_loss_agrees_with_the_library_losses():
+    # the library's per-pixel mean BCE times D, plus its batch-mean KL
+    rng = np.random.default_rng(4)
+    x, logits, mu, log_var = rng.uniform(size=(3, 5)), rng.normal(size=(3, 5)), rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    bce, dbce = binary_cross_entropy(logits, x)
+    kl, dmu, dlog_var = gaussian_kl(mu, log_var)
+    expected = (5 * bce + kl, 5 * dbce, dmu, dlog_var)
+    for got, want in zip(ref.vae_loss(x, logits, mu, log_var), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)

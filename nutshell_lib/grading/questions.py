@@ -566,6 +566,31 @@ def _valid_but_not_depth_first(args, expected, actual):
             and all(position[p] < position[i] for i in order for p in nodes[int(i)]["inputs"]))
 
 
+
+# 12 ----------------------------------------------------------------------------------------
+
+def _reparameterize_backward_case(rng):
+    shape = (_size(rng, 1, 6), _size(rng, 1, 4))
+    return rng.normal(size=shape), rng.standard_normal(shape), rng.normal(scale=1.5, size=shape)
+
+
+def _vae_loss_case(rng):
+    n, d, latent = _size(rng, 2, 8), _size(rng, 3, 16), _size(rng, 1, 4)
+    x = rng.uniform(size=(n, d))
+    x[rng.random((n, d)) < 0.3] = 0.0  # background pixels, as in the digits
+    logits = rng.normal(scale=3.0, size=(n, d))
+    # a confidently wrong pixel, where log(sigmoid(z)) or log(1 - sigmoid(z)) gives -inf
+    logits[0, 0] = rng.choice([-1, 1]) * rng.uniform(40, 800)
+    x[0, 0] = float(logits[0, 0] < 0)
+    return x, logits, rng.normal(size=(n, latent)), rng.normal(scale=1.5, size=(n, latent))
+
+
+def _vae_loss_pixel_mean(x, logits, mu, log_var):
+    """The mistake of averaging the reconstruction over the pixels as well as the batch."""
+    n, d = x.shape
+    bce = np.sum(np.logaddexp(0.0, logits) - x * logits) / (n * d)
+    return bce + 0.5 * np.sum(mu ** 2 + np.exp(log_var) - 1.0 - log_var) / n
+
 EXERCISES = {exercise.name: exercise for exercise in (
     Exercise("01_sigmoid", (
         Question("sigmoid", 2, _logits, ref.sigmoid,
@@ -859,6 +884,40 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "Start every gradient at zeros and root's at 1; walk reversed(topological_order(nodes, root)) "
                  "and add (+=) each node's shares into its inputs' gradients: a value used twice gets both.",
                  gradient=True),
+    )),
+    Exercise("12_generative", (
+        Question("reparameterize_backward", 4, _reparameterize_backward_case, ref.reparameterize_backward,
+                 "z = mu + sigma * eps with sigma = exp(log_var / 2): dz/dmu = 1, and "
+                 "dz/dlog_var = eps * d sigma/d log_var = eps * sigma / 2. Multiply each by dz.",
+                 # dmu and dlog_var have one shape, so the grader sees them as one stacked array
+                 gradient=True, outputs=("(dmu, dlog_var)",),
+                 diagnose=diagnoses.recognise(
+                     ("(dmu, dlog_var)",),
+                     diagnoses.same_as("(dmu, dlog_var)",
+                                       lambda dz, eps, log_var: np.stack([dz, dz * eps * np.exp(0.5 * log_var)]),
+                                       "dlog_var is twice too large: d/dv exp(v / 2) = exp(v / 2) / 2."),
+                     diagnoses.same_as("(dmu, dlog_var)", lambda dz, eps, log_var: np.stack([dz, dz * eps]),
+                                       "dz * eps is the gradient with respect to sigma, not log_var: chain it "
+                                       "through sigma = exp(log_var / 2), whose slope is sigma / 2."))),
+        Question("vae_loss", 6, _vae_loss_case, ref.vae_loss,
+                 "Per example: the binary cross-entropy summed over the D pixels, log(1 + e^z) - x z with "
+                 "np.logaddexp(0, z), plus 0.5 * sum(mu**2 + exp(log_var) - 1 - log_var) over the latents; "
+                 "the loss is the mean over the N examples, so every gradient carries 1/N: "
+                 "dlogits = (sigmoid(z) - x) / N, dmu = mu / N, dlog_var = (exp(log_var) - 1) / (2 N).",
+                 gradient=True, outputs=("loss", "dlogits", "dmu", "dlog_var"),
+                 diagnose=diagnoses.recognise(
+                     ("loss", "dlogits", "dmu", "dlog_var"),
+                     diagnoses.non_finite("loss", "log(sigmoid(z)) is log(0) = -inf for a confidently wrong "
+                                          "pixel; write the cross-entropy with the logits, np.logaddexp(0, z) - x z"),
+                     diagnoses.same_as("loss", _vae_loss_pixel_mean, "the reconstruction is averaged over the "
+                                       "pixels: the ELBO sums it over the pixels of each image and averages "
+                                       "over the examples only."),
+                     *(diagnoses.off_by_batch(name, _batch_size, too_large="the loss is the mean over the N "
+                                              "examples, so each gradient carries a factor 1/N")
+                       for name in ("loss", "dlogits", "dmu", "dlog_var")),
+                     diagnoses.same_as("dlog_var", lambda x, z, mu, log_var: (np.exp(log_var) - 1) / len(x),
+                                       "dlog_var is twice too large: the KL has 1/2 in front."),
+                     diagnoses.sign_flipped("dlogits", "dlogits = (sigmoid(z) - x) / N"))),
     )),
 )}
 

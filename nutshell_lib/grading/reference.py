@@ -405,6 +405,32 @@ def residual_block_backward(dy, x, W1, b1, W2, b2):
     return dy + dx_body, dW1, db1, dW2, db2
 
 
+# 12 generative models -----------------------------------------------------------------------
+
+def reparameterize_backward(dz, eps, log_var):
+    """Gradients of z = mu + exp(log_var / 2) * eps given dL/dz, all arrays one shape (N, L).
+
+    Returns (dmu, dlog_var): dz, and dz * eps * sigma / 2 with sigma = exp(log_var / 2).
+    """
+    sigma = np.exp(0.5 * log_var)
+    return np.array(dz, dtype=np.float64), 0.5 * dz * eps * sigma
+
+
+def vae_loss(x, logits, mu, log_var):
+    """A VAE's negative ELBO per example, averaged over the batch, and its gradients.
+
+    x (N, D) pixels in [0, 1]; logits (N, D) the decoder's outputs, p = sigmoid(logits);
+    mu, log_var (N, L) the encoder's Gaussian. loss = (1/N) sum_n [sum_d BCE(logits, x)
+    + 1/2 sum_j (mu^2 + exp(log_var) - 1 - log_var)], with BCE = log(1 + e^z) - x z.
+    Returns (loss, dlogits (N, D), dmu (N, L), dlog_var (N, L)).
+    """
+    n = x.shape[0]
+    reconstruction = np.sum(np.logaddexp(0.0, logits) - x * logits)
+    variance = np.exp(log_var)
+    kl = -0.5 * np.sum(1.0 + log_var - mu ** 2 - variance)
+    return (reconstruction + kl) / n, (sigmoid(logits) - x) / n, mu / n, 0.5 * (variance - 1.0) / n
+
+
 # 14 automatic differentiation ---------------------------------------------------------------
 
 def tanh_backward(dout, out):

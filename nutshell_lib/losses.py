@@ -3,6 +3,8 @@ respect to the prediction, with the prediction's shape and dtype, ready for ``mo
 
 Losses that take logits (raw scores) fuse the final softmax or sigmoid into the loss: that is
 exact even for logits of 1e4, where computing probabilities first would give log(0).
+
+``gaussian_kl``, a VAE's KL term, has two inputs and so returns ``(loss, dmu, dlog_var)``.
 """
 from __future__ import annotations
 
@@ -82,3 +84,27 @@ def mse(pred, target):
         raise ValueError(f"mse: target must have pred's shape {pred.shape}, got {target.shape}")
     error = pred - target
     return float((error ** 2).mean()), (2.0 * error / pred.size).astype(pred.dtype, copy=False)
+
+
+def gaussian_kl(mu, log_var):
+    """KL divergence of the diagonal Gaussian N(mu, exp(log_var)) from the standard normal N(0, I).
+
+    mu, log_var: (N, L) (or (N, ...)) the mean and the log-variance of each example's Gaussian, as a
+    VAE's encoder outputs them. Per example the divergence is the closed form
+    KL = 1/2 sum_j (mu_j^2 + exp(log_var_j) - 1 - log_var_j), summed over all axes but the first;
+    the loss is its mean over the N examples (batch-mean, as the other losses).
+    exp(log_var) - 1 is computed as expm1(log_var), exact near log_var = 0 where the terms cancel.
+    Returns (loss, dmu, dlog_var) with dmu = mu / N and dlog_var = (exp(log_var) - 1) / (2 N),
+    each with the inputs' shape and dtype.
+    """
+    mu = _float_array("mu", mu)
+    log_var = _float_array("log_var", log_var)
+    if mu.ndim < 1 or log_var.shape != mu.shape:
+        raise ValueError(f"gaussian_kl: mu and log_var must have the same shape (N, ...), "
+                         f"got {mu.shape} and {log_var.shape}")
+    N = mu.shape[0]
+    grows = np.expm1(log_var)
+    loss = 0.5 * (mu ** 2 + grows - log_var).sum() / N
+    dmu = mu / N
+    dlog_var = 0.5 * grows / N
+    return float(loss), dmu.astype(mu.dtype, copy=False), dlog_var.astype(log_var.dtype, copy=False)

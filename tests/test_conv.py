@@ -11,44 +11,11 @@ from scipy.signal import correlate
 
 from nutshell_lib.ops import conv as conv_module
 from nutshell_lib.ops.conv import conv2d, conv2d_backward
+from oracles import central_difference, conv2d_backward_loops, conv2d_loops
 
 # ---------------------------------------------------------------- oracles (float64, plain loops)
 
 pytestmark = pytest.mark.usefixtures("threads_even_for_small_arrays")
-
-
-def naive_forward(x, w, b, stride, padding):
-    (sh, sw), (ph, pw) = stride, padding
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    n_batch, _, hp, wp = xp.shape
-    k_out, _, r, s = w.shape
-    out_h, out_w = (hp - r) // sh + 1, (wp - s) // sw + 1
-    y = np.zeros((n_batch, k_out, out_h, out_w))
-    for n in range(n_batch):
-        for k in range(k_out):
-            for i in range(out_h):
-                for j in range(out_w):
-                    y[n, k, i, j] = np.sum(xp[n, :, i * sh:i * sh + r, j * sw:j * sw + s] * w[k]) + b[k]
-    return y
-
-
-def naive_backward(dy, x, w, stride, padding):
-    """Scatter each output's gradient back onto the window it read from."""
-    (sh, sw), (ph, pw) = stride, padding
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    dxp = np.zeros_like(xp)
-    dw = np.zeros_like(w)
-    _, _, r, s = w.shape
-    n_batch, k_out, out_h, out_w = dy.shape
-    for n in range(n_batch):
-        for k in range(k_out):
-            for i in range(out_h):
-                for j in range(out_w):
-                    window = (n, slice(None), slice(i * sh, i * sh + r), slice(j * sw, j * sw + s))
-                    dxp[window] += dy[n, k, i, j] * w[k]
-                    dw[k] += dy[n, k, i, j] * xp[window]
-    dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
-    return dx, dw, dy.sum(axis=(0, 2, 3))
 
 
 def scipy_forward(x, w, b, stride, padding):
@@ -109,7 +76,7 @@ def test_forward_matches_naive_loops(case, layout):
     dtype, stride, padding = case["dtype"], case["stride"], case["padding"]
     x, w, b = (case[k].astype(dtype) for k in "xwb")
     y = conv2d(with_layout(x, layout), with_layout(w, layout), b, stride=stride, padding=padding, device="cpu")
-    expected = naive_forward(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), stride, padding)
+    expected = conv2d_loops(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), stride, padding)
     assert y.dtype == dtype and y.shape == expected.shape
     np.testing.assert_allclose(y, expected, **tolerance(dtype))
 
@@ -127,8 +94,8 @@ def test_pointwise_fast_path(x_shape, w_shape):
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
     dy = rng.standard_normal((x_shape[0], w_shape[0], *x_shape[2:]))
-    np.testing.assert_allclose(conv2d(x, w, b, device="cpu"), naive_forward(x, w, b, (1, 1), (0, 0)), rtol=1e-12)
-    for got, expected in zip(conv2d_backward(dy, x, w, device="cpu"), naive_backward(dy, x, w, (1, 1), (0, 0))):
+    np.testing.assert_allclose(conv2d(x, w, b, device="cpu"), conv2d_loops(x, w, b, (1, 1), (0, 0)), rtol=1e-12)
+    for got, expected in zip(conv2d_backward(dy, x, w, device="cpu"), conv2d_backward_loops(dy, x, w, (1, 1), (0, 0))):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
@@ -140,9 +107,9 @@ def test_large_batches_in_chunks_match_one_piece(monkeypatch, budget):
     dy = rng.standard_normal((5, 2, 4, 3))
     monkeypatch.setattr(conv_module, "COLUMN_CHUNK_ELEMENTS", budget)
     np.testing.assert_allclose(conv2d(x, w, b, stride=(2, 2), padding=1, device="cpu"),
-                               naive_forward(x, w, b, (2, 2), (1, 1)), rtol=1e-12, atol=1e-12)
+                               conv2d_loops(x, w, b, (2, 2), (1, 1)), rtol=1e-12, atol=1e-12)
     got = conv2d_backward(dy, x, w, stride=2, padding=1, device="cpu")
-    for name, g, e in zip(("dx", "dw", "db"), got, naive_backward(dy, x, w, (2, 2), (1, 1))):
+    for name, g, e in zip(("dx", "dw", "db"), got, conv2d_backward_loops(dy, x, w, (2, 2), (1, 1))):
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
@@ -172,25 +139,12 @@ def test_dtype_follows_x():
 def test_backward_matches_naive_loops(case, layout):
     dtype, stride, padding, rng = case["dtype"], case["stride"], case["padding"], case["rng"]
     x, w = case["x"].astype(dtype), case["w"].astype(dtype)
-    dy = rng.standard_normal(naive_forward(case["x"], case["w"], case["b"], stride, padding).shape).astype(dtype)
+    dy = rng.standard_normal(conv2d_loops(case["x"], case["w"], case["b"], stride, padding).shape).astype(dtype)
     got = conv2d_backward(with_layout(dy, layout), with_layout(x, layout), w, stride=stride, padding=padding, device="cpu")
-    expected = naive_backward(dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64), stride, padding)
+    expected = conv2d_backward_loops(dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64), stride, padding)
     for name, g, e in zip(("dx", "dw", "db"), got, expected):
         assert g.dtype == dtype and g.shape == e.shape, name
         np.testing.assert_allclose(g, e, err_msg=name, **tolerance(dtype))
-
-
-def central_difference(f, array, step=1e-6):
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + step
-        plus = f()
-        array[index] = saved - step
-        minus = f()
-        array[index] = saved
-        grad[index] = (plus - minus) / (2 * step)
-    return grad
 
 
 @settings(max_examples=10, deadline=None)

@@ -8,6 +8,8 @@ from nutshell_lib.grading import reference as ref
 from nutshell_lib.grading.compare import compare
 from nutshell_lib.grading.questions import EXERCISES, QUESTIONS
 
+from test_grading_reference import breadth_first_order  # a valid order that is not depth-first
+
 FIRST_FIVE = [q.name for name, exercise in EXERCISES.items() if name < "06" for q in exercise.questions]
 
 
@@ -210,6 +212,25 @@ def residual_backward_steps(dy, x, W1, b1, W2, b2, *, skip=True, mask=True):
     dpre = (dy @ W2.T) * ((pre > 0) if mask else 1.0)
     dx = dpre @ W1.T + (dy if skip else 0.0)
     return dx, x.T @ dpre, dpre.sum(axis=0), np.maximum(pre, 0).T @ dy, dy.sum(axis=0)
+def vae_loops(x, logits, mu, log_var, *, pixel_mean=False, batch_mean=True, half=0.5):
+    """A VAE's loss written example by example, with switches for common mistakes."""
+    n, d = x.shape
+    loss, dlogits, dmu, dlog_var = 0.0, np.zeros_like(x), np.zeros_like(mu), np.zeros_like(mu)
+    for i in range(n):
+        bce = np.sum(np.logaddexp(0.0, logits[i]) - x[i] * logits[i])
+        loss += (bce / d if pixel_mean else bce) + 0.5 * np.sum(mu[i] ** 2 + np.exp(log_var[i]) - 1 - log_var[i])
+        dlogits[i] = 1 / (1 + np.exp(-logits[i])) - x[i]
+        dmu[i], dlog_var[i] = mu[i], half * (np.exp(log_var[i]) - 1)
+    scale = 1 / n if batch_mean else 1.0
+    return loss * scale, dlogits * scale, dmu * scale, dlog_var * scale
+
+
+def vae_naive(x, logits, mu, log_var):
+    """The cross-entropy through log(sigmoid(z)): -inf once sigmoid(z) rounds to 0 or 1."""
+    p = 1 / (1 + np.exp(-logits))
+    n = len(x)
+    loss = (-np.sum(x * np.log(p) + (1 - x) * np.log(1 - p)) + 0.5 * np.sum(mu ** 2 + np.exp(log_var) - 1 - log_var)) / n
+    return loss, (p - x) / n, mu / n, 0.5 * (np.exp(log_var) - 1) / n
 
 
 PLANTED = [  # (question, the learner's wrong function, words of the sentence that must appear)
@@ -252,6 +273,12 @@ PLANTED = [  # (question, the learner's wrong function, words of the sentence th
     ("max_pool_padded_backward", lambda *a: max_backward_loops(*a, crop=False), "dx still has the padding"),
     ("max_pool_padded_backward", lambda *a: max_backward_loops(*a, assign=True), "dx looks written with `=`"),
     ("max_pool_padded_backward", lambda *a: max_backward_loops(*a, fill=0.0), "gradient is missing at the border"),
+    ("reparameterize_backward", lambda dz, eps, v: (dz, dz * eps * np.exp(v / 2)), "dlog_var is twice too large"),
+    ("reparameterize_backward", lambda dz, eps, v: (dz, dz * eps), "the gradient with respect to sigma, not log_var"),
+    ("vae_loss", vae_naive, "loss contains inf or NaN: log(sigmoid(z)) is log(0)"),
+    ("vae_loss", lambda *a: vae_loops(*a, pixel_mean=True), "the reconstruction is averaged over the pixels"),
+    ("vae_loss", lambda *a: vae_loops(*a, batch_mean=False), "loss is N times too large"),
+    ("vae_loss", lambda *a: vae_loops(*a, half=1.0), "dlog_var is twice too large: the KL has 1/2 in front"),
 ]
 PLANTED += [
     ("layernorm_forward", lambda *a: layernorm_steps(*a, axis=0), "y is batch norm"),
@@ -314,7 +341,19 @@ PLANTED += [
     ("attention_backward", lambda *a: attention_backward_steps(*a, scale_dk=False), "dk misses the 1 / sqrt(d)"),
     ("attention_backward", lambda *a: attention_backward_steps(*a, transpose_dv=False), "dv is P @ dout"),
 ]
+
+
 DIAGNOSED = FIRST_FIVE + [q.name for name in ("10_normalization", "11_attention") for q in EXERCISES[name].questions]
+DIAGNOSED += ["tanh_backward", "matmul_backward", "unbroadcast", "sum_backward", "topological_order"]
+
+
+PLANTED += [
+    ("tanh_backward", lambda dout, out: dout * (1 - np.tanh(out) ** 2), "out is tanh(x) already"),
+    ("matmul_backward", lambda dout, a, b: (b @ dout.T, a.T @ dout), "da is the transpose of the right answer"),
+    ("unbroadcast", lambda grad, shape: grad.sum(axis=tuple(range(grad.ndim - len(shape)))),
+     "only the leading axes were summed"),
+    ("topological_order", breadth_first_order, "a valid topological order, but not the depth-first one"),
+]
 
 
 @pytest.mark.parametrize("name, wrong, sentence", PLANTED, ids=[f"{n}-{s[:30]}" for n, _, s in PLANTED])

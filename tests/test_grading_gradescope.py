@@ -13,7 +13,7 @@ import pytest
 
 from nutshell_lib.cli import main as nutshell
 from nutshell_lib.grading import sandbox
-from test_grading_grade import ROOT, submission
+from test_grading_grade import ROOT, by_name, submission
 
 SEED = 5150
 
@@ -101,6 +101,6 @@ def test_a_hostile_submission_cannot_forge_its_results_or_read_the_seed(tmp_path
     result = run_autograder(tmp_path, bundle, hostile)
     time.sleep(1)
     assert json.loads((tmp_path / "autograder" / "results" / "results.json").read_text()) == result
-    assert result["score"] == 6  # conv2d_backward_naive is the solution's; conv2d_naive earns nothing
+    assert result["score"] == 10 - by_name(result)["conv2d_naive"]["max_score"]  # the others are the solution's
     assert "forged" not in json.dumps(result) and "LEAK" not in json.dumps(result)
     assert str(SEED) not in json.dumps(result)

@@ -11,8 +11,9 @@ from nutshell_lib.layers import LSTM, BatchNorm1D, LayerNorm
 from nutshell_lib.optim import Adam, clip_grad_norm
 from nutshell_lib.grading import reference as ref
 from nutshell_lib.grading.questions import GRADING_STREAM, QUESTIONS, draw_cases
+from nutshell_lib.losses import binary_cross_entropy, gaussian_kl
 
-from test_conv import central_difference  # float64 central differences, shared with the conv tests
+from oracles import central_difference
 
 SEEDS = range(3)
 
@@ -468,3 +469,196 @@ def test_sinusoidal_positions_formula(args):
 def test_sinusoidal_positions_first_rows():
     table = ref.sinusoidal_positions(2, 4)
     np.testing.assert_allclose(table, [[0, 1, 0, 1], [np.sin(1), np.cos(1), np.sin(0.01), np.cos(0.01)]], rtol=1e-15)
+
+
+# 14 automatic differentiation ---------------------------------------------------------------
+
+@pytest.mark.parametrize("args", cases("tanh_backward"))
+def test_tanh_backward_central_differences(args):
+    dout, out = args
+    x = np.arctanh(out)
+    # near saturation the slope is ~1e-4 and the differences lose digits: a looser tolerance
+    assert_gradient(ref.tanh_backward(dout, np.tanh(x)), lambda: np.sum(np.tanh(x) * dout), x, tolerance=1e-5)
+
+
+@pytest.mark.parametrize("args", cases("matmul_backward"))
+def test_matmul_backward_central_differences(args):
+    dout, a, b = args
+    for value, grad in zip((a, b), ref.matmul_backward(dout, a, b)):
+        assert_gradient(grad, lambda: np.sum((a @ b) * dout), value)
+
+
+@pytest.mark.parametrize("args", cases("unbroadcast"))
+def test_unbroadcast_is_the_gradient_of_broadcasting(args):
+    grad, shape = args
+    x = np.random.default_rng(0).normal(size=shape)
+    summed = ref.unbroadcast(grad, shape)
+    assert summed.shape == tuple(shape)
+    assert_gradient(summed, lambda: np.sum(np.broadcast_to(x, grad.shape) * grad), x)
+
+
+def test_unbroadcast_by_hand():
+    grad = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(ref.unbroadcast(grad, (3,)), [3.0, 5.0, 7.0])
+    np.testing.assert_array_equal(ref.unbroadcast(grad, (2, 1)), [[3.0], [12.0]])
+    assert ref.unbroadcast(grad, ()) == 15.0
+
+
+@pytest.mark.parametrize("args", cases("mul_backward"))
+def test_mul_backward_central_differences(args):
+    dout, a, b = args
+    for value, grad in zip((a, b), ref.mul_backward(dout, a, b)):
+        assert grad.shape == value.shape
+        assert_gradient(grad, lambda: np.sum(a * b * dout), value)
+
+
+@pytest.mark.parametrize("args", cases("sum_backward"))
+def test_sum_backward_central_differences(args):
+    dout, shape, axis, keepdims = args
+    x = np.random.default_rng(0).normal(size=shape)
+    assert_gradient(ref.sum_backward(dout, shape, axis, keepdims),
+                    lambda: np.sum(x.sum(axis=axis, keepdims=keepdims) * dout), x)
+
+
+def recursive_order(nodes, root):
+    """Depth-first post-order written recursively, the way the exercise describes it."""
+    order = []
+
+    def visit(i):
+        if i not in order:
+            for parent in nodes[i]["inputs"]:
+                visit(parent)
+            order.append(i)
+
+    visit(root)
+    return order
+
+
+@pytest.mark.parametrize("args", cases("topological_order"))
+def test_topological_order_is_depth_first_and_valid(args):
+    nodes, root = args
+    order = ref.topological_order(nodes, root)
+    assert order == recursive_order(nodes, root) and order[-1] == root
+    position = {node: k for k, node in enumerate(order)}
+    assert len(position) == len(order)
+    assert all(position[p] < position[i] for i in order for p in nodes[i]["inputs"])
+
+
+def evaluate_root(nodes, values, root, replaced, value):
+    """values[root] recomputed from the inputs with node ``replaced`` set to ``value``."""
+    ops = {"add": np.add, "mul": np.multiply, "matmul": np.matmul, "tanh": np.tanh}
+    memo = {replaced: value}
+
+    def compute(i):
+        if i not in memo:
+            node, args = nodes[i], [compute(p) for p in nodes[i]["inputs"]]
+            if node["op"] == "input":
+                memo[i] = values[i]
+            elif node["op"] == "sum":
+                memo[i] = args[0].sum(axis=node["axis"], keepdims=node["keepdims"])
+            else:
+                memo[i] = ops[node["op"]](*args)
+        return memo[i]
+
+    return float(compute(root))
+
+
+@pytest.mark.parametrize("args", cases("backward_pass"))
+def test_backward_pass_central_differences_at_every_node(args):
+    nodes, values, root = args
+    grads = ref.backward_pass(nodes, values, root)
+    assert len(grads) == len(nodes)
+    for k, (value, grad) in enumerate(zip(values, grads)):
+        x = np.array(value, dtype=np.float64)
+        assert grad.shape == x.shape
+        numeric = central_difference(lambda: evaluate_root(nodes, values, root, k, x), x)
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-7, err_msg=f"node {k}: {nodes[k]}")
+
+
+def test_backward_pass_adds_the_shares_of_a_value_used_twice():
+    # y = x * x + x with x = 3: dy/dx = 2x + 1 = 7, listed out of creation order
+    nodes = [{"op": "sum", "inputs": [2], "axis": None, "keepdims": False}, {"op": "mul", "inputs": [3, 3]},
+             {"op": "add", "inputs": [1, 3]}, {"op": "input", "inputs": []}, {"op": "input", "inputs": []}]
+    values = [np.array(12.0), np.array(9.0), np.array(12.0), np.array(3.0), np.array(5.0)]
+    grads = ref.backward_pass(nodes, values, 0)
+    assert [float(g) for g in grads] == [1.0, 1.0, 1.0, 7.0, 0.0]  # node 4 is not used
+
+
+def test_the_common_mistakes_of_exercise_14_are_named():
+    q = QUESTIONS
+    dout, out = args = cases("tanh_backward")[0]
+    right = [ref.tanh_backward(*args)]
+    assert "no second tanh" in q["tanh_backward"].diagnose(args, right, [dout * (1 - np.tanh(out) ** 2)])
+    assert q["tanh_backward"].diagnose(args, right, right) is None
+    grad = np.arange(6.0).reshape(2, 3)
+    args, right = (grad, (2, 1)), [ref.unbroadcast(grad, (2, 1))]
+    assert "keepdims=True" in q["unbroadcast"].diagnose(args, right, [grad])  # nothing summed but leading axes
+    assert q["unbroadcast"].diagnose(args, right, right) is None
+    args = (np.array([1.0, 2.0, 3.0]), (3, 3), 1, False)
+    right = [ref.sum_backward(*args)]
+    assert "expand_dims" in q["sum_backward"].diagnose(args, right, [np.broadcast_to(args[0], (3, 3))])
+    assert q["sum_backward"].diagnose(args, right, right) is None
+    for nodes, root in cases("topological_order"):
+        right = [np.array(ref.topological_order(nodes, root))]
+        kahn = breadth_first_order(nodes, root)
+        diagnose = q["topological_order"].diagnose
+        if kahn != right[0].tolist():
+            assert "valid topological order" in diagnose((nodes, root), right, [np.array(kahn)])
+        assert diagnose((nodes, root), right, right) is None
+        assert diagnose((nodes, root), right, [right[0][::-1]]) is None  # not valid: no such remark
+
+
+def breadth_first_order(nodes, root):
+    """Another valid topological order: Kahn's algorithm from the inputs, smallest index first."""
+    reachable = recursive_order(nodes, root)
+    pending = {i: len(nodes[i]["inputs"]) for i in reachable}
+    order = []
+    while pending:
+        ready = min(i for i, count in pending.items() if count == 0)
+        order.append(ready)
+        del pending[ready]
+        for i in pending:
+            pending[i] -= nodes[i]["inputs"].count(ready)
+    return order
+@pytest.mark.parametrize("args", cases("reparameterize_backward"))
+def test_reparameterize_backward_central_differences(args):
+    dz, eps, log_var = args
+    mu = np.random.default_rng(0).normal(size=dz.shape)
+    dmu, dlog_var = ref.reparameterize_backward(dz, eps, log_var)
+
+    def objective():
+        return np.sum((mu + np.sqrt(np.exp(log_var)) * eps) * dz)  # z written out: sigma = sqrt(variance)
+
+    assert_gradient(dmu, objective, mu)
+    assert_gradient(dlog_var, objective, log_var)
+
+
+def vae_loss_oracle(x, logits, mu, log_var):
+    """The negative ELBO through SciPy's log_expit and the KL summed latent by latent."""
+    reconstruction = -np.sum(x * log_expit(logits) + (1 - x) * log_expit(-logits))
+    kl = sum(0.5 * (m ** 2 + np.exp(v) - 1 - v) for m, v in zip(mu.flat, log_var.flat))
+    return (reconstruction + kl) / len(x)
+
+
+@pytest.mark.parametrize("args", cases("vae_loss"))
+def test_vae_loss_against_scipy_and_central_differences(args):
+    x, logits, mu, log_var = (np.array(a) for a in args)
+    assert np.max(np.abs(logits)) > 40  # every case has a confidently wrong pixel
+    loss, dlogits, dmu, dlog_var = ref.vae_loss(x, logits, mu, log_var)
+    assert loss == pytest.approx(vae_loss_oracle(x, logits, mu, log_var), rel=1e-12)
+    objective = lambda: vae_loss_oracle(x, logits, mu, log_var)  # noqa: E731
+    # the loss reaches hundreds (the confidently wrong pixel), so the differences lose digits to cancellation
+    assert_gradient(dlogits, objective, logits, tolerance=1e-3)
+    assert_gradient(dmu, objective, mu, tolerance=1e-3)
+    assert_gradient(dlog_var, objective, log_var, tolerance=1e-3)
+
+
+def test_vae_loss_agrees_with_the_library_losses():
+    # the library's per-pixel mean BCE times D, plus its batch-mean KL
+    rng = np.random.default_rng(4)
+    x, logits, mu, log_var = rng.uniform(size=(3, 5)), rng.normal(size=(3, 5)), rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    bce, dbce = binary_cross_entropy(logits, x)
+    kl, dmu, dlog_var = gaussian_kl(mu, log_var)
+    expected = (5 * bce + kl, 5 * dbce, dmu, dlog_var)
+    for got, want in zip(ref.vae_loss(x, logits, mu, log_var), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -24,9 +24,10 @@ from nutshell_lib.grading import run_student, sandbox
 from nutshell_lib.grading.grade import grade_batch, submission_cases
 from nutshell_lib.grading.questions import QUESTIONS
 from nutshell_lib.grading.run_student import Limits
-from test_grading_grade import ROOT, by_name, submission
+from test_grading_grade import ROOT, by_name, grading_sandbox, submission
 
-LIMITS = Limits(seconds=6, memory_bytes=1 << 30, file_bytes=8 << 20)
+LIMITS = Limits(seconds=12,  # generous: the fill attack writes ~270 MB, slow on a loaded 2-core machine
+                memory_bytes=1 << 30, file_bytes=8 << 20)
 SEED = 424242
 HONEST = ROOT / "solutions" / "02_perceptron.ipynb"
 SURVIVOR = "987.654"  # the argument of the `sleep` an attack leaves behind
@@ -34,10 +35,18 @@ SURVIVOR = "987.654"  # the argument of the `sleep` an attack leaves behind
 
 @pytest.fixture(scope="module")
 def mode():
-    try:
-        return sandbox.choose_mode()
-    except sandbox.SandboxUnavailable as exc:
-        pytest.skip(str(exc))
+    if grading_sandbox() is sandbox.NO_SANDBOX:
+        pytest.skip("no grading sandbox works on this machine")
+    return grading_sandbox()
+
+
+@pytest.fixture(scope="module")
+def namespaces(mode):
+    """The bubblewrap modes: the attacks that only namespaces stop (network, what the file system
+    shows, a killed grader) succeed in the separate-user mode, as docs/instructors.md says."""
+    if mode.bwrap is None:
+        pytest.skip(f"the sandbox here has no namespaces ({mode.describe()})")
+    return mode
 
 
 def attack(tmp_path, name, code, topic="02_perceptron"):
@@ -65,10 +74,8 @@ def survivors() -> list[int]:
     return pids
 
 
-CORRECT_PREDICT = "    return np.where(X @ w + b >= 0, 1.0, -1.0)\n"
-
 ESCAPE = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import glob, os
     if os.fork() == 0:               # setsid + double fork: a daemon that outlives the child
         os.setsid()
@@ -82,15 +89,15 @@ def perceptron_predict(w, b, X):
             print("WROTE", path)
         except OSError:
             pass
-    return np.zeros(len(X))
+    return 1e9
 '''
 
 KILLER = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import os, signal
     os.kill(os.getppid(), signal.SIGKILL)
     os.kill(-1, signal.SIGKILL)
-    return np.zeros(len(X))
+    return 1e9
 '''
 
 # Frames forged on the grader's channel: the only pipe the child holds open for writing.
@@ -107,22 +114,22 @@ def channel():
 
 class Forged:  # runs while the definitions load, before the real setup message
     import os, json
-    os.write(channel(), json.dumps({{"kind": "setup", "errors": 1, "found": {{"perceptron_predict": True}}}}).encode() + b"\\n")
+    os.write(channel(), json.dumps({{"kind": "setup", "errors": 1, "found": {{"geometric_margin": True}}}}).encode() + b"\\n")
 
 
-def perceptron_predict(w, b, X):
-    return np.zeros(len(X))
+def geometric_margin(w, b, X, y):
+    return 1e9
 '''
 
 NPY_BOMB = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import os, json, stat
     fd = [fd for fd in range(3, 64) if os.path.exists(f"/proc/self/fd/{{fd}}") and stat.S_ISFIFO(os.fstat(fd).st_mode)][0]
     header = "{{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }}".ljust(117) + "\\n"
     blob = {blob}
     os.write(fd, json.dumps({{"kind": "case", "question": 0, "case": 0, "status": "ok", "message": "",
                               "arrays": [len(blob)]}}).encode() + b"\\n" + blob)
-    return np.zeros(len(X))
+    return 1e9
 '''
 # name: (the bytes sent as an array, the size announced for them)
 NPY_BLOBS = {"claims_2_40": ('b"\\x93NUMPY\\x01\\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(64)',
@@ -134,7 +141,7 @@ NPY_BLOBS = {"claims_2_40": ('b"\\x93NUMPY\\x01\\x00" + len(header).to_bytes(2, 
              "announces_2_40_bytes": ('b"x" * 100', "1 << 40")}
 
 FORK_BOMB = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import os
     while True:
         try:
@@ -160,20 +167,20 @@ def test_escapes_cannot_reach_the_grader_or_other_submissions(tmp_path, mode):
         assert "WROTE" not in feedback(result), name
     assert survivors() == [], "a process of a submission outlived the grading"
     escape = by_name(results["escape"])
-    assert escape["perceptron_predict"]["score"] == 0 and escape["perceptron_epoch"]["score"] == 7
-    assert by_name(results["killer"])["perceptron_epoch"]["score"] == 7
-    assert "does not accept" in by_name(results["forger"])["perceptron_predict"]["output"]
-    assert by_name(results["fork_bomb"])["perceptron_epoch"]["score"] == 7
+    assert escape["geometric_margin"]["score"] == 0 and escape["pocket_perceptron"]["score"] == 7
+    assert by_name(results["killer"])["pocket_perceptron"]["score"] == 7
+    assert "does not accept" in by_name(results["forger"])["geometric_margin"]["output"]
+    assert by_name(results["fork_bomb"])["pocket_perceptron"]["score"] == 7
     for kind in NPY_BLOBS:
         tests = by_name(results[f"npy_{kind}"])
-        assert "does not accept" in tests["perceptron_predict"]["output"], kind
-        assert tests["perceptron_predict"]["score"] == 0 and tests["perceptron_epoch"]["score"] == 7, kind
+        assert "does not accept" in tests["geometric_margin"]["output"], kind
+        assert tests["geometric_margin"]["score"] == 0 and tests["pocket_perceptron"]["score"] == 7, kind
     time.sleep(1.5)  # a late writer would strike now
     assert json.loads((out / "honest_b.json").read_text())["score"] == 10
 
 
 CHEAT = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import glob, importlib.util, os, sys
     reference = None
     library = "{library}"
@@ -201,19 +208,19 @@ def perceptron_predict(w, b, X):
         if found:
             print("GOT files", found[:3])
     if reference is not None:
-        return reference.perceptron_predict(w, b, X)
-    return np.zeros(len(X))
+        return reference.geometric_margin(w, b, X)
+    return 1e9
 '''
 
 BORROWS = "    return nl.conv2d(x, w, b, stride=stride, padding=padding)\n"
 
 
-def test_no_marks_without_solving(tmp_path, mode):
+def test_no_marks_without_solving(tmp_path, namespaces):
     cheat = attack(tmp_path, "cheat", CHEAT.format(library=sandbox.LIBRARY, root=ROOT, submissions=tmp_path))
-    results = grade(tmp_path, [cheat, HONEST], mode)
+    results = grade(tmp_path, [cheat, HONEST], namespaces)
     tests = by_name(results["cheat"])
-    assert "GOT" not in tests["perceptron_predict"]["output"]
-    assert tests["perceptron_predict"]["score"] == 0 and results["02_perceptron"]["score"] == 10
+    assert "GOT" not in tests["geometric_margin"]["output"]
+    assert tests["geometric_margin"]["score"] == 0 and results["02_perceptron"]["score"] == 10
 
 
 def test_calling_the_library_in_a_naive_function_earns_nothing(tmp_path, mode):
@@ -224,7 +231,7 @@ def test_calling_the_library_in_a_naive_function_earns_nothing(tmp_path, mode):
     tests = by_name(results["borrows"])
     assert tests["conv2d_naive"]["score"] == 0
     assert "calls the library (nutshell_lib.conv2d" in tests["conv2d_naive"]["output"]
-    assert tests["conv2d_backward_naive"]["score"] == 6
+    assert tests["conv2d_backward_naive"]["score"] == tests["conv2d_backward_naive"]["max_score"]
     assert results["04_conv"]["score"] == 10
 
 
@@ -236,11 +243,11 @@ def test_cases_are_drawn_per_submission():
 
 
 CORRUPT_AND_LEAK = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import glob, os, socket
-    if getattr(perceptron_predict, "done", False):
-        return np.zeros(len(X))
-    perceptron_predict.done = True
+    if getattr(geometric_margin, "done", False):
+        return 1e9
+    geometric_margin.done = True
     achieved = []
     for path in {writable}:
         try:  # opened for appending, never written: the check changes nothing even where it succeeds
@@ -271,11 +278,11 @@ def perceptron_predict(w, b, X):
     except OSError:
         pass
     print(*achieved)  # last, so that the kept tail of the output has it
-    return np.zeros(len(X))
+    return 1e9
 '''
 
 
-def test_nothing_leaks_and_nothing_is_corrupted(tmp_path, mode, monkeypatch):
+def test_nothing_leaks_and_nothing_is_corrupted(tmp_path, namespaces, monkeypatch):
     monkeypatch.setenv("NUTSHELL_TEST_TOKEN", "token-7f3a9c")
     secret = tmp_path / "private" / "id_rsa"
     secret.parent.mkdir()
@@ -294,7 +301,7 @@ def test_nothing_leaks_and_nothing_is_corrupted(tmp_path, mode, monkeypatch):
         listener.setblocking(False)
         code = CORRUPT_AND_LEAK.format(writable=writable, pth=pth, secret=secret, port=listener.getsockname()[1])
         try:
-            results = grade(tmp_path, [attack(tmp_path, "corrupt", code), honest], mode)
+            results = grade(tmp_path, [attack(tmp_path, "corrupt", code), honest], namespaces)
         finally:
             if pth.exists():
                 pth.unlink()
@@ -310,20 +317,20 @@ def test_nothing_leaks_and_nothing_is_corrupted(tmp_path, mode, monkeypatch):
 
 
 FLOOD_AND_ESCAPES = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     print("\\x1b[2J\\x1b[31mred\\rover\\u202eevil")
     while True:  # printing until the file is full: charged to this question only
         print("x" * 100000)
 '''
 
 FLOOD_THEN_ANSWER = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     try:
         for _ in range(200):
             print("y" * 100000)
     except OSError:
         pass
-    return np.where(X @ w + b >= 0, 1.0, -1.0)
+    return np.min(y * (X @ w + b)) / np.linalg.norm(w)
 '''
 
 
@@ -344,9 +351,9 @@ def test_floods_and_escapes_are_contained(tmp_path, mode, capsys):
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     flood = json.loads(next(out.glob("*HYPERLINK*.json")).read_text())
     assert "\x1b" not in flood["output"] + "".join(test["output"] for test in flood["tests"])
-    assert by_name(flood)["perceptron_epoch"]["score"] == 7
+    assert by_name(flood)["pocket_perceptron"]["score"] == 7
     answer = by_name(json.loads((out / "flood_then_answer.json").read_text()))
-    assert answer["perceptron_predict"]["score"] == 3 and answer["perceptron_epoch"]["score"] == 7
+    assert answer["geometric_margin"]["score"] == 3 and answer["pocket_perceptron"]["score"] == 7
     assert json.loads((out / "02_perceptron.json").read_text())["score"] == 10
 
 
@@ -364,6 +371,7 @@ def test_a_submission_that_is_a_fifo_or_a_device_gets_a_verdict(tmp_path, mode):
 
 
 def test_the_grader_refuses_without_a_sandbox_and_names_the_fix(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(sandbox.sys, "platform", "linux")  # the same message on any machine
     monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
     with pytest.raises(sandbox.SandboxUnavailable, match="apt install bubblewrap.*--no-sandbox"):
@@ -374,32 +382,69 @@ def test_the_grader_refuses_without_a_sandbox_and_names_the_fix(monkeypatch, tmp
     assert sandbox.choose_mode(no_sandbox=True) is sandbox.NO_SANDBOX
 
 
-def test_no_sandbox_warns_and_still_grades(tmp_path, capsys):
-    assert nutshell(["grade", str(HONEST), "--out", str(tmp_path / "out"), "--seed", "1", "--no-sandbox",
-                     "--quiet"]) == 0
-    assert "WARNING: NO SANDBOX" in capsys.readouterr().err
+def test_no_sandbox_warns_and_still_grades_with_a_progress_bar(tmp_path, capsys):
+    missing = tmp_path / "missing.ipynb"
+    assert nutshell(["grade", str(HONEST), str(missing), "--out", str(tmp_path / "out"), "--seed", "1",
+                     "--no-sandbox", "--exercise", "02_perceptron"]) == 0
+    err = capsys.readouterr().err
+    assert "WARNING: NO SANDBOX" in err
+    assert "2/2" in err and "graded=2" in err and "failed=1" in err
     assert json.loads((tmp_path / "out" / "02_perceptron.json").read_text())["score"] == 10
 
 
+FILL = '''
+def geometric_margin(w, b, X, y):
+    import os
+    chunk = b"z" * (4 << 20)
+    written = {{}}
+    for folder in ["/tmp", "/dev/shm", "/", "/usr", "/dev", "{kernels}", "/proc"]:
+        written[folder] = 0
+        for number in range(80):  # at most 320 MiB per folder
+            try:
+                with open(os.path.join(folder, f"fill{{number}}"), "wb") as handle:
+                    handle.write(chunk)
+                written[folder] += len(chunk)
+            except OSError:
+                break
+        for number in range(80):
+            try:
+                os.remove(os.path.join(folder, f"fill{{number}}"))
+            except OSError:
+                pass
+    print("WRITTEN", written)
+    return np.min(y * (X @ w + b)) / np.linalg.norm(w)
+'''
+
+
+def test_the_child_can_fill_only_its_small_private_folders(tmp_path, namespaces):
+    fill = attack(tmp_path, "fill", FILL.format(kernels=sandbox.LIBRARY / "kernels" / "__pycache__"))
+    results = grade(tmp_path, [fill, HONEST], namespaces)
+    output = by_name(results["fill"])["geometric_margin"]["output"]
+    written = eval(output[output.index("WRITTEN ") + 8:].splitlines()[0])
+    assert 0 < written["/tmp"] <= sandbox.TMP_BYTES and written["/dev/shm"] <= sandbox.SHM_BYTES
+    assert all(written[folder] == 0 for folder in written if folder not in ("/tmp", "/dev/shm")), written
+    assert results["fill"]["score"] == results["02_perceptron"]["score"] == 10
+
+
 LEAK_CMDLINES = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import glob
     for path in glob.glob("/proc/[0-9]*/cmdline"):
         try:
             print(open(path, "rb").read()[:300])
         except OSError:
             pass
-    return np.where(X @ w + b >= 0, 1.0, -1.0)
+    return np.min(y * (X @ w + b)) / np.linalg.norm(w)
 '''
 
 SLEEPER = '''
-def perceptron_predict(w, b, X):
+def geometric_margin(w, b, X, y):
     import subprocess
     subprocess.run(["/bin/sleep", "{survivor}"])
 '''
 
 
-def test_no_process_outlives_a_killed_grader_and_results_are_written_as_they_come(tmp_path, mode):
+def test_no_process_outlives_a_killed_grader_and_results_are_written_as_they_come(tmp_path, namespaces):
     out = tmp_path / "out"
     paths = [attack(tmp_path, "leaker", LEAK_CMDLINES), attack(tmp_path, "sleeper", SLEEPER.format(survivor=SURVIVOR))]
     grader = subprocess.Popen([sys.executable, "-m", "nutshell_lib", "grade", *map(str, paths), "--out", str(out),

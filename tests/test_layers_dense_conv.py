@@ -4,45 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nutshell_lib.layers import Conv2D, Dense
-
-
-def naive_dense(x, W, b, dy):
-    N, D = x.shape
-    M = W.shape[1]
-    y, dx, dW, db = np.zeros((N, M)), np.zeros((N, D)), np.zeros((D, M)), np.zeros(M)
-    for n in range(N):
-        for j in range(M):
-            y[n, j] = b[j] + sum(x[n, i] * W[i, j] for i in range(D))
-            db[j] += dy[n, j]
-            for i in range(D):
-                dx[n, i] += dy[n, j] * W[i, j]
-                dW[i, j] += dy[n, j] * x[n, i]
-    return y, dx, dW, db
-
-
-def naive_conv(x, W, b, dy, stride, padding):
-    """Cross-correlation by its definition, and its gradients, looping over every output cell."""
-    N, C, H, Wd = x.shape
-    K, _, R, S = W.shape
-    (sh, sw), (ph, pw) = stride, padding
-    P, Q = (H + 2 * ph - R) // sh + 1, (Wd + 2 * pw - S) // sw + 1
-    y = np.zeros((N, K, P, Q))
-    dx, dW, db = np.zeros_like(x), np.zeros_like(W), np.zeros(K)
-    for n in range(N):
-        for k in range(K):
-            for p in range(P):
-                for q in range(Q):
-                    y[n, k, p, q] = b[k]
-                    db[k] += dy[n, k, p, q]
-                    for c in range(C):
-                        for r in range(R):
-                            for s in range(S):
-                                i, j = p * sh + r - ph, q * sw + s - pw
-                                if 0 <= i < H and 0 <= j < Wd:
-                                    y[n, k, p, q] += x[n, c, i, j] * W[k, c, r, s]
-                                    dx[n, c, i, j] += dy[n, k, p, q] * W[k, c, r, s]
-                                    dW[k, c, r, s] += dy[n, k, p, q] * x[n, c, i, j]
-    return y, dx, dW, db
+from oracles import conv2d_backward_loops, conv2d_loops, dense_backward_loops, dense_loops
 
 
 @settings(max_examples=15, deadline=None)
@@ -52,7 +14,8 @@ def test_dense_matches_loops(n, d_in, d_out, seed):
     layer = Dense(d_in, d_out, rng=rng, dtype=np.float64)
     layer.params["b"][:] = rng.standard_normal(d_out)
     x, dy = rng.standard_normal((n, d_in)), rng.standard_normal((n, d_out))
-    y, dx, dW, db = naive_dense(x, layer.params["W"], layer.params["b"], dy)
+    W, b = layer.params["W"], layer.params["b"]
+    y, (dx, dW, db) = dense_loops(x, W, b), dense_backward_loops(dy, x, W)
     np.testing.assert_allclose(layer.forward(x), y, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.backward(dy), dx, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.grads["W"], dW, rtol=1e-12, atol=1e-12)
@@ -71,7 +34,8 @@ def test_dense_over_leading_axes_applies_the_map_at_every_position(leading, d_in
     y, dx = np.zeros((*leading, d_out)), np.zeros_like(x)
     dW, db = np.zeros_like(W), np.zeros_like(b)
     for position in np.ndindex(*leading):
-        y_row, dx_row, dW_here, db_here = naive_dense(x[position][None], W, b, dy[position][None])
+        y_row = dense_loops(x[position][None], W, b)
+        dx_row, dW_here, db_here = dense_backward_loops(dy[position][None], x[position][None], W)
         y[position], dx[position] = y_row[0], dx_row[0]
         dW += dW_here
         db += db_here
@@ -96,7 +60,8 @@ def test_conv2d_matches_loops(n, c, k, h, w, r, s, sh, sw, ph, pw, dtype, seed):
     y = layer.forward(x)
     dy = rng.standard_normal(y.shape).astype(dtype)
     W, b = layer.params["W"].astype(np.float64), layer.params["b"].astype(np.float64)
-    expected = naive_conv(x.astype(np.float64), W, b, dy.astype(np.float64), (sh, sw), (ph, pw))
+    x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
+    expected = (conv2d_loops(x64, W, b, (sh, sw), (ph, pw)), *conv2d_backward_loops(dy64, x64, W, (sh, sw), (ph, pw)))
     dx = layer.backward(dy)
     tolerance = 1e-4 if dtype == np.float32 else 1e-10
     assert y.dtype == dtype and dx.dtype == dtype and layer.grads["W"].dtype == dtype

@@ -8,12 +8,13 @@ import pytest
 import nutshell_lib as nl
 from layer_cases import F64, cases
 from nutshell_lib.layers import (
-    LSTM, RNN, BatchNorm1D, BatchNorm2D, Composite, Conv2D, Dense, Dropout, Inception, MaxPool2D, ReLU, Residual,
-    Sequential, Tanh,
+    LSTM, RNN, BatchNorm1D, BatchNorm2D, Composite, Conv2D, Dense, Dropout, GaussianSample, Inception, MaxPool2D, ReLU,
+    Residual, Sequential, Tanh,
 )
 from nutshell_lib.optim import SGD
 
-CASES = cases() + [("Dropout", lambda: Dropout(0.3, rng=0), lambda r: r.standard_normal((4, 5)))]
+CASES = cases() + [("Dropout", lambda: Dropout(0.3, rng=0), lambda r: r.standard_normal((4, 5))),
+                   ("GaussianSample", lambda: GaussianSample(rng=0), lambda r: r.standard_normal((4, 6)))]
 IDS = [c[0] for c in CASES]
 
 

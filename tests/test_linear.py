@@ -5,26 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nutshell_lib.ops.linear import linear, linear_backward
+from oracles import dense_backward_loops, dense_loops
 
 pytestmark = pytest.mark.usefixtures("threads_even_for_small_arrays")
-
-
-def loops_forward(x, w, b):
-    y = np.zeros((x.shape[0], w.shape[1]))
-    for n in range(x.shape[0]):
-        for m in range(w.shape[1]):
-            y[n, m] = b[m] + sum(float(x[n, d]) * float(w[d, m]) for d in range(x.shape[1]))
-    return y
-
-
-def loops_backward(dy, x, w):
-    dx, dw = np.zeros(x.shape), np.zeros(w.shape)
-    for n in range(x.shape[0]):
-        for m in range(w.shape[1]):
-            for d in range(x.shape[1]):
-                dx[n, d] += float(dy[n, m]) * float(w[d, m])
-                dw[d, m] += float(x[n, d]) * float(dy[n, m])
-    return dx, dw, dy.astype(np.float64).sum(axis=0)
 
 
 @given(n=st.integers(1, 9), d=st.integers(1, 6), m=st.integers(1, 5), dtype=st.sampled_from([np.float32, np.float64]),
@@ -35,8 +18,8 @@ def test_matches_loops(n, d, m, dtype, seed):
     tolerance = 1e-5 if dtype == np.float32 else 1e-12
     y = linear(x, w, b)
     assert y.dtype == dtype
-    np.testing.assert_allclose(y, loops_forward(x, w, b), rtol=tolerance, atol=tolerance)
-    for got, expected in zip(linear_backward(dy, x, w), loops_backward(dy, x, w)):
+    np.testing.assert_allclose(y, dense_loops(x, w, b), rtol=tolerance, atol=tolerance)
+    for got, expected in zip(linear_backward(dy, x, w), dense_backward_loops(dy, x, w)):
         assert got.dtype == dtype
         np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
 
@@ -46,7 +29,7 @@ def test_fortran_order_and_slices():
     x = np.asfortranarray(rng.standard_normal((7, 5)))
     w = rng.standard_normal((10, 3))[::2]
     b = rng.standard_normal(3)
-    np.testing.assert_allclose(linear(x, w, b), loops_forward(x, w, b), rtol=1e-12)
+    np.testing.assert_allclose(linear(x, w, b), dense_loops(x, w, b), rtol=1e-12)
 
 
 @pytest.mark.parametrize("call, pattern", [

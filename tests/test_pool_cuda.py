@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-import pool_oracles as oracle
+import oracles as oracle
 from nutshell_lib.ops.device import cuda_status
 from nutshell_lib.ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 

@@ -9,11 +9,14 @@ Bundled with scikit-learn:
   digits() -> X float32 (1797, 1, 8, 8) in [0, 1], y int64                           digits.py
 Downloaded once, then cached and checked:
   mnist(kind="digits" | "fashion", cache_dir=None) -> ((X_train, y_train), (X_test, y_test))  mnist_files.py
+Splitting:
+  train_val_test_split(X, y, n_val=, n_test=, seed=0) -> (train, val, test) pairs     splits.py
 """
 from .digits import digits
 from .idx import read_idx
 from .mnist_files import ChecksumError, DownloadError, fetch, mnist
 from .sequences import adding_problem, long_lag_recall
+from .splits import train_val_test_split
 from .toy2d import blobs, circles, moons, spirals, xor
 from .traffic_sign_catalogue import TRAFFIC_SIGN_CLASSES
 from .traffic_sign_drawing import class_names, traffic_signs
@@ -24,4 +27,5 @@ __all__ = [
     "digits",
     "long_lag_recall", "adding_problem",
     "mnist", "fetch", "read_idx", "DownloadError", "ChecksumError",
+    "train_val_test_split",
 ]

@@ -15,8 +15,10 @@ from .questions import Exercise
 
 # exercise -> {question: the library function that does the question's work}
 WITHHELD = {
-    "04_conv": {"conv2d_naive": "nutshell_lib.conv2d", "conv2d_backward_naive": "nutshell_lib.conv2d_backward"},
-    "05_pool": {"max_pool_naive": "nutshell_lib.max_pool2d", "max_pool_backward_naive": "nutshell_lib.max_pool2d_backward"},
+    "04_conv": {"conv2d_naive": "nutshell_lib.conv2d", "conv2d_im2col": "nutshell_lib.conv2d",
+                "conv2d_backward_naive": "nutshell_lib.conv2d_backward"},
+    "05_pool": {"avg_pool_backward": "nutshell_lib.avg_pool2d_backward", "max_pool_padded": "nutshell_lib.max_pool2d",
+                "max_pool_padded_backward": "nutshell_lib.max_pool2d_backward"},
 }
 TRIPWIRE = "the library is withheld while this exercise is graded"
 MISSING_SUBMODULE = "No module named 'nutshell_lib."

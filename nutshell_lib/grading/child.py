@@ -200,6 +200,12 @@ def main() -> int:
     os.dup2(devnull, 0)
     if job["uid"] is not None:
         become_user(job["uid"])
+    for staging, cache in job["numba_caches"]:  # the sandbox's writable RAM copy of the kernel cache
+        for name in os.listdir(staging):
+            if not os.path.isfile(os.path.join(staging, name)):
+                continue
+            with open(os.path.join(staging, name), "rb") as source, open(os.path.join(cache, name), "wb") as copy:
+                copy.write(source.read())
     if job["library_parent"]:
         sys.path.insert(0, job["library_parent"])
     limit_resources(job["memory_bytes"], job["cpu_seconds"], job["file_bytes"], job["processes"])

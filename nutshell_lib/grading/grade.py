@@ -32,7 +32,8 @@ from .notebook_source import Extracted, exercise_name, extract
 from .questions import EXERCISES, GRADING_STREAM, Exercise, Question, TrainingTask, draw_cases
 from .run_student import Isolation, Limits, QuestionRun, Task, run_submission
 from .safe_text import printable, spreadsheet_cell
-from .sandbox import LIBRARY, SandboxMode, SandboxUnavailable, choose_mode, numba_cache_dirs
+from .sandbox import (LIBRARY, SandboxMode, SandboxUnavailable, choose_mode, numba_cache_dirs,
+                      user_mode_exposure)
 
 
 MAX_NOTEBOOK_BYTES = 32 * 2 ** 20
@@ -274,6 +275,7 @@ def grade_batch(paths: list[Path], out_dir: Path, *, seed: int, exercise: str | 
 
     with tempfile.TemporaryDirectory(prefix="nutshell-stubs-") as stubs, \
             ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        os.chmod(stubs, 0o755)  # the stand-in library is no secret, and a child of its own user must read it
         for submission in submissions:
             if submission.problem:
                 finish(submission, outcomes[submission.name])
@@ -314,6 +316,8 @@ def main(args) -> int:
         return 2
     if sandbox.name in ("none", "user"):
         print(f"WARNING: {sandbox.describe()}; see docs/instructors.md", file=sys.stderr)
+    if sandbox.name == "user" and user_mode_exposure():
+        print(f"WARNING: {user_mode_exposure()}", file=sys.stderr)
     print(f"sandbox: {sandbox.describe()}")
     limits = Limits(seconds=args.timeout, memory_bytes=args.memory_mb * 2 ** 20)
     start = time.perf_counter()

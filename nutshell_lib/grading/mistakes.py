@@ -256,3 +256,17 @@ def attention_dv_with_the_weights_untransposed(dout, q, k, v, causal):
         scores = np.where(np.tril(np.ones(scores.shape[1:], bool)), scores, -np.inf)
     weights = np.exp(scores - scores.max(axis=2, keepdims=True))
     return (weights / weights.sum(axis=2, keepdims=True)) @ dout
+
+
+# 14 ----------------------------------------------------------------------------------------
+
+def tanh_backward_tanh_twice(dout, out):
+    return dout * (1 - np.tanh(out) ** 2)
+
+
+def unbroadcast_leading_axes_only(grad, shape):
+    return grad.sum(axis=tuple(range(grad.ndim - len(shape))))
+
+
+def sum_backward_axes_not_restored(dout, input_shape, axis, keepdims):
+    return np.broadcast_to(dout, input_shape).copy()  # a ValueError where the shapes do not fit: not this mistake

@@ -460,6 +460,162 @@ def _positions_case(rng):
     return _size(rng, 1, 12), _size(rng, 1, 9)
 
 
+# 14 ----------------------------------------------------------------------------------------
+
+def _broadcast_shape(rng, shape):
+    """A shape that broadcasts to ``shape``: some leading axes dropped, some sizes set to 1."""
+    kept = tuple(shape)[_size(rng, 0, len(shape)):]
+    return tuple(1 if rng.random() < 0.4 else n for n in kept)
+
+
+def _full_shape(rng, max_ndim=3):
+    return tuple(_size(rng, 2, 4) for _ in range(_size(rng, 1, max_ndim)))
+
+
+def _tanh_backward_case(rng):
+    x = rng.normal(0.0, 2.0, _full_shape(rng))
+    return rng.normal(size=x.shape), np.tanh(x)
+
+
+def _matmul_backward_case(rng):
+    n, d, m = rng.permutation([_size(rng, 1, 2), _size(rng, 3, 4), _size(rng, 5, 6)])  # three sizes: no square
+    return rng.normal(size=(n, m)), rng.normal(size=(n, d)), rng.normal(size=(d, m))
+
+
+def _unbroadcast_case(rng):
+    full = _full_shape(rng, 4)
+    shape = _broadcast_shape(rng, full)
+    while shape == full:  # something must be summed
+        shape = _broadcast_shape(rng, full)
+    return rng.normal(size=full), shape
+
+
+def _mul_backward_case(rng):
+    full = _full_shape(rng)
+    a, b = (rng.normal(size=_broadcast_shape(rng, full)) for _ in range(2))
+    if rng.random() < 0.5:
+        a = rng.normal(size=full)
+    return rng.normal(size=np.broadcast_shapes(a.shape, b.shape)), a, b
+
+
+def _sum_axis(rng, ndim):
+    """None, one axis (sometimes negative) or a tuple of axes of an ndim-array."""
+    kind = rng.integers(3)
+    if kind == 0:
+        return None
+    if kind == 1:
+        return int(rng.integers(-ndim, ndim))
+    return tuple(int(a) for a in sorted(rng.choice(ndim, _size(rng, 1, ndim), replace=False)))
+
+
+def _sum_backward_case(rng):
+    shape = _full_shape(rng, 4)
+    axis, keepdims = _sum_axis(rng, len(shape)), bool(rng.integers(2))
+    return rng.normal(size=np.zeros(shape).sum(axis=axis, keepdims=keepdims).shape), shape, axis, keepdims
+
+
+def _evaluate_node(node, values):
+    x = [values[i] for i in node["inputs"]]
+    if node["op"] == "sum":
+        return x[0].sum(axis=node["axis"], keepdims=node["keepdims"])
+    return {"add": np.add, "mul": np.multiply, "matmul": np.matmul, "tanh": np.tanh}[node["op"]](*x)
+
+
+def _graph_case(rng):
+    """A random expression graph over broadcasting arrays, its nodes listed in a shuffled order.
+
+    Operands are drawn from all earlier nodes (so some values are used several times and some not
+    at all) or are new inputs whose shape broadcasts against the other operand's.
+    """
+    nodes, values = [], []
+
+    def new(node, value):
+        nodes.append(node)
+        values.append(np.asarray(value, dtype=np.float64))
+        return len(nodes) - 1
+
+    def new_input(shape):
+        return new({"op": "input", "inputs": []}, rng.normal(size=shape))
+
+    new_input(_full_shape(rng) if rng.random() < 0.4 else (_size(rng, 2, 4), _size(rng, 2, 4)))
+    while len(nodes) < 12:
+        a = len(nodes) - 1 - min(int(rng.geometric(0.5)) - 1, len(nodes) - 1)  # mostly recent nodes
+        shape = values[a].shape
+        op = str(rng.choice(["add", "mul", "matmul", "tanh", "sum"], p=[0.2, 0.3, 0.25, 0.15, 0.1]))
+        if op in ("add", "mul"):
+            partners = [i for i in range(len(nodes)) if i != a and _broadcasts(values[i].shape, shape)]
+            b = int(rng.choice(partners)) if partners and rng.random() < 0.6 else new_input(_broadcast_shape(rng, shape))
+            inputs = [a, b] if rng.random() < 0.5 else [b, a]
+            if rng.random() < 0.15:
+                inputs = [a, a]  # x * x, x + x: one value, two uses
+            new({"op": op, "inputs": inputs}, _evaluate_node({"op": op, "inputs": inputs}, values))
+        elif op == "matmul" and len(shape) == 2:
+            if rng.random() < 0.5:
+                inputs = [a, new_input((shape[1], _size(rng, 1, 4)))]
+            else:
+                inputs = [new_input((_size(rng, 1, 4), shape[0])), a]
+            new({"op": op, "inputs": inputs}, _evaluate_node({"op": op, "inputs": inputs}, values))
+        elif op == "tanh":
+            new({"op": op, "inputs": [a]}, np.tanh(values[a]))
+        elif op == "sum" and len(shape) > 0:
+            node = {"op": op, "inputs": [a], "axis": _sum_axis(rng, len(shape)), "keepdims": bool(rng.integers(2))}
+            new(node, _evaluate_node(node, values))
+    new({"op": "sum", "inputs": [len(nodes) - 1], "axis": None, "keepdims": False}, values[-1].sum())
+    position = rng.permutation(len(nodes))  # node i is listed at position[i]
+    shuffled_nodes, shuffled_values = [None] * len(nodes), [None] * len(nodes)
+    for i, node in enumerate(nodes):
+        shuffled_nodes[position[i]] = dict(node, inputs=[int(position[j]) for j in node["inputs"]])
+        shuffled_values[position[i]] = values[i]
+    return shuffled_nodes, shuffled_values, int(position[-1])
+
+
+def _broadcasts(shape, target):
+    """True when an array of ``shape`` combined with one of ``target`` gives the shape ``target``."""
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+def _topological_case(rng):
+    nodes, _, root = _graph_case(rng)
+    return nodes, root
+
+
+def _valid_but_not_depth_first(args, expected, actual):
+    """The order lists the right nodes, each after its inputs, but is not the depth-first one."""
+    nodes, _ = args
+    order, right = actual["order"].ravel().tolist(), expected["order"].tolist()
+    position = {node: k for k, node in enumerate(order)}
+    return (order != right and sorted(order) == sorted(right)
+            and all(position[p] < position[i] for i in order for p in nodes[int(i)]["inputs"]))
+
+
+
+# 12 ----------------------------------------------------------------------------------------
+
+def _reparameterize_backward_case(rng):
+    shape = (_size(rng, 1, 6), _size(rng, 1, 4))
+    return rng.normal(size=shape), rng.standard_normal(shape), rng.normal(scale=1.5, size=shape)
+
+
+def _vae_loss_case(rng):
+    n, d, latent = _size(rng, 2, 8), _size(rng, 3, 16), _size(rng, 1, 4)
+    x = rng.uniform(size=(n, d))
+    x[rng.random((n, d)) < 0.3] = 0.0  # background pixels, as in the digits
+    logits = rng.normal(scale=3.0, size=(n, d))
+    # a confidently wrong pixel, where log(sigmoid(z)) or log(1 - sigmoid(z)) gives -inf
+    logits[0, 0] = rng.choice([-1, 1]) * rng.uniform(40, 800)
+    x[0, 0] = float(logits[0, 0] < 0)
+    return x, logits, rng.normal(size=(n, latent)), rng.normal(scale=1.5, size=(n, latent))
+
+
+def _vae_loss_pixel_mean(x, logits, mu, log_var):
+    """The mistake of averaging the reconstruction over the pixels as well as the batch."""
+    n, d = x.shape
+    bce = np.sum(np.logaddexp(0.0, logits) - x * logits) / (n * d)
+    return bce + 0.5 * np.sum(mu ** 2 + np.exp(log_var) - 1.0 - log_var) / n
+
 EXERCISES = {exercise.name: exercise for exercise in (
     Exercise("01_sigmoid", (
         Question("sigmoid", 2, _logits, ref.sigmoid,
@@ -753,6 +909,78 @@ EXERCISES = {exercise.name: exercise for exercise in (
                                        "by which the scores were divided."),
                      diagnoses.same_as("dv", mistakes.attention_dv_with_the_weights_untransposed, "dv is P @ dout: "
                                        "value j is used by every query i with weight P[i, j], so dv = P^T @ dout."))),
+    )),
+    Exercise("14_autograd", (
+        Question("tanh_backward", 1, _tanh_backward_case, ref.tanh_backward,
+                 "d tanh(x)/dx = 1 - tanh(x)**2, and out is tanh(x): dx = dout * (1 - out**2).",
+                 gradient=True, outputs=("dx",), diagnose=diagnoses.recognise(
+                     ("dx",), diagnoses.same_as("dx", mistakes.tanh_backward_tanh_twice, "out is tanh(x) already: "
+                                                "the local derivative is 1 - out**2, with no second tanh."))),
+        Question("matmul_backward", 1, _matmul_backward_case, ref.matmul_backward,
+                 "da = dout @ b.T and db = a.T @ dout; check the shapes: (N, M) @ (M, D) and (D, N) @ (N, M).",
+                 gradient=True, outputs=("da", "db"), diagnose=diagnoses.recognise(
+                     ("da", "db"), diagnoses.transposed("da"), diagnoses.transposed("db"))),
+        Question("unbroadcast", 1.5, _unbroadcast_case, ref.unbroadcast,
+                 "First sum grad over axis 0 until it has len(shape) axes; then, for every axis where shape "
+                 "has size 1 and grad does not, sum with keepdims=True.", gradient=True, outputs=("grad",),
+                 diagnose=diagnoses.recognise(("grad",), diagnoses.same_as(
+                     "grad", mistakes.unbroadcast_leading_axes_only, "only the leading axes were summed: an input "
+                     "axis of size 1 was copied too, so sum grad over it as well, with keepdims=True."))),
+        Question("mul_backward", 1, _mul_backward_case, ref.mul_backward,
+                 "da = unbroadcast(dout * b, a.shape), db = unbroadcast(dout * a, b.shape).",
+                 gradient=True, outputs=("da", "db")),
+        Question("sum_backward", 1.5, _sum_backward_case, ref.sum_backward,
+                 "Every summed entry gets dout: when keepdims is False, put the summed axes back with size 1 "
+                 "(np.expand_dims(dout, axis)), then np.broadcast_to(..., input_shape); axis=None "
+                 "sums every axis.", gradient=True, outputs=("dx",), diagnose=diagnoses.recognise(
+                     ("dx",), diagnoses.same_as("dx", mistakes.sum_backward_axes_not_restored, "dout was broadcast "
+                                                "without putting the summed axes back, so it lined up with the wrong "
+                                                "axes: with keepdims=False, np.expand_dims(dout, axes) first."))),
+        Question("topological_order", 1.5, _topological_case, ref.topological_order,
+                 "Depth-first from root: visit(i) does nothing for a node already visited; otherwise it "
+                 "visits nodes[i]['inputs'] in their order and then appends i.",
+                 outputs=("order",), diagnose=diagnoses.recognise(("order",), diagnoses.when(
+                     _valid_but_not_depth_first, "your order is a valid topological order, but not the depth-first "
+                     "one asked for: visit the inputs in the order they are listed and append a node when all its "
+                     "inputs are done."))),
+        Question("backward_pass", 2.5, _graph_case, ref.backward_pass,
+                 "Start every gradient at zeros and root's at 1; walk reversed(topological_order(nodes, root)) "
+                 "and add (+=) each node's shares into its inputs' gradients: a value used twice gets both.",
+                 gradient=True),
+    )),
+    Exercise("12_generative", (
+        Question("reparameterize_backward", 4, _reparameterize_backward_case, ref.reparameterize_backward,
+                 "z = mu + sigma * eps with sigma = exp(log_var / 2): dz/dmu = 1, and "
+                 "dz/dlog_var = eps * d sigma/d log_var = eps * sigma / 2. Multiply each by dz.",
+                 # dmu and dlog_var have one shape, so the grader sees them as one stacked array
+                 gradient=True, outputs=("(dmu, dlog_var)",),
+                 diagnose=diagnoses.recognise(
+                     ("(dmu, dlog_var)",),
+                     diagnoses.same_as("(dmu, dlog_var)",
+                                       lambda dz, eps, log_var: np.stack([dz, dz * eps * np.exp(0.5 * log_var)]),
+                                       "dlog_var is twice too large: d/dv exp(v / 2) = exp(v / 2) / 2."),
+                     diagnoses.same_as("(dmu, dlog_var)", lambda dz, eps, log_var: np.stack([dz, dz * eps]),
+                                       "dz * eps is the gradient with respect to sigma, not log_var: chain it "
+                                       "through sigma = exp(log_var / 2), whose slope is sigma / 2."))),
+        Question("vae_loss", 6, _vae_loss_case, ref.vae_loss,
+                 "Per example: the binary cross-entropy summed over the D pixels, log(1 + e^z) - x z with "
+                 "np.logaddexp(0, z), plus 0.5 * sum(mu**2 + exp(log_var) - 1 - log_var) over the latents; "
+                 "the loss is the mean over the N examples, so every gradient carries 1/N: "
+                 "dlogits = (sigmoid(z) - x) / N, dmu = mu / N, dlog_var = (exp(log_var) - 1) / (2 N).",
+                 gradient=True, outputs=("loss", "dlogits", "dmu", "dlog_var"),
+                 diagnose=diagnoses.recognise(
+                     ("loss", "dlogits", "dmu", "dlog_var"),
+                     diagnoses.non_finite("loss", "log(sigmoid(z)) is log(0) = -inf for a confidently wrong "
+                                          "pixel; write the cross-entropy with the logits, np.logaddexp(0, z) - x z"),
+                     diagnoses.same_as("loss", _vae_loss_pixel_mean, "the reconstruction is averaged over the "
+                                       "pixels: the ELBO sums it over the pixels of each image and averages "
+                                       "over the examples only."),
+                     *(diagnoses.off_by_batch(name, _batch_size, too_large="the loss is the mean over the N "
+                                              "examples, so each gradient carries a factor 1/N")
+                       for name in ("loss", "dlogits", "dmu", "dlog_var")),
+                     diagnoses.same_as("dlog_var", lambda x, z, mu, log_var: (np.exp(log_var) - 1) / len(x),
+                                       "dlog_var is twice too large: the KL has 1/2 in front."),
+                     diagnoses.sign_flipped("dlogits", "dlogits = (sigmoid(z) - x) / N"))),
     )),
 )}
 

@@ -454,3 +454,136 @@ def sinusoidal_positions(T, D):
             angle = t / 10000 ** ((column - column % 2) / D)
             table[t, column] = np.sin(angle) if column % 2 == 0 else np.cos(angle)
     return table
+
+
+# 12 generative models -----------------------------------------------------------------------
+
+def reparameterize_backward(dz, eps, log_var):
+    """Gradients of z = mu + exp(log_var / 2) * eps given dL/dz, all arrays one shape (N, L).
+
+    Returns (dmu, dlog_var): dz, and dz * eps * sigma / 2 with sigma = exp(log_var / 2).
+    """
+    sigma = np.exp(0.5 * log_var)
+    return np.array(dz, dtype=np.float64), 0.5 * dz * eps * sigma
+
+
+def vae_loss(x, logits, mu, log_var):
+    """A VAE's negative ELBO per example, averaged over the batch, and its gradients.
+
+    x (N, D) pixels in [0, 1]; logits (N, D) the decoder's outputs, p = sigmoid(logits);
+    mu, log_var (N, L) the encoder's Gaussian. loss = (1/N) sum_n [sum_d BCE(logits, x)
+    + 1/2 sum_j (mu^2 + exp(log_var) - 1 - log_var)], with BCE = log(1 + e^z) - x z.
+    Returns (loss, dlogits (N, D), dmu (N, L), dlog_var (N, L)).
+    """
+    n = x.shape[0]
+    reconstruction = np.sum(np.logaddexp(0.0, logits) - x * logits)
+    variance = np.exp(log_var)
+    kl = -0.5 * np.sum(1.0 + log_var - mu ** 2 - variance)
+    return (reconstruction + kl) / n, (sigmoid(logits) - x) / n, mu / n, 0.5 * (variance - 1.0) / n
+
+
+# 14 automatic differentiation ---------------------------------------------------------------
+
+def tanh_backward(dout, out):
+    """Gradient of out = tanh(x) given dL/dout, from the output alone: dout * (1 - out**2)."""
+    return dout * (1.0 - out * out)
+
+
+def matmul_backward(dout, a, b):
+    """Gradients of out = a @ b: dout (N, M), a (N, D), b (D, M) -> (da (N, D), db (D, M))."""
+    return np.einsum("nm,dm->nd", dout, b), np.einsum("nd,nm->dm", a, dout)
+
+
+def unbroadcast(grad, shape):
+    """Sum grad, the gradient of a broadcast result, down to ``shape``, a shape that broadcasts to grad's.
+
+    The axes that broadcasting added in front and the axes where ``shape`` has size 1 (and grad
+    does not) are summed; the result has exactly ``shape``.
+    """
+    shape = tuple(shape)
+    extra = grad.ndim - len(shape)
+    stretched = [extra + axis for axis, size in enumerate(shape) if size == 1 and grad.shape[extra + axis] != 1]
+    return np.sum(grad, axis=tuple(range(extra)) + tuple(stretched)).reshape(shape)
+
+
+def mul_backward(dout, a, b):
+    """Gradients of out = a * b, with NumPy broadcasting: dout has the broadcast shape -> (da, db)."""
+    return unbroadcast(dout * b, np.shape(a)), unbroadcast(dout * a, np.shape(b))
+
+
+def sum_backward(dout, input_shape, axis, keepdims):
+    """Gradient of out = x.sum(axis=axis, keepdims=keepdims) for x of ``input_shape``.
+
+    axis: None (every axis), an int or a tuple of ints, negative ones counting from the end.
+    Every summed entry has slope 1, so dx is dout copied along the summed axes.
+    """
+    ndim = len(input_shape)
+    axes = range(ndim) if axis is None else [a % ndim for a in np.atleast_1d(axis)]
+    kept_shape = [1 if i in axes else n for i, n in enumerate(input_shape)]
+    return np.broadcast_to(np.reshape(dout, kept_shape), tuple(input_shape)).copy()
+
+
+def topological_order(nodes, root):
+    """The nodes ``root`` depends on (root included), in depth-first post-order.
+
+    nodes: list of dicts with "inputs" (indices of other nodes). Parents are visited in the order
+    of "inputs", each node once, and a node is listed after all its parents. Returns node indices.
+    Written with an explicit stack, so it is independent of a recursive solution.
+    """
+    order, seen = [], {root}
+    stack = [(root, iter(nodes[root]["inputs"]))]
+    while stack:
+        node, parents = stack[-1]
+        parent = next(parents, None)
+        if parent is None:
+            stack.pop()
+            order.append(node)
+        elif parent not in seen:
+            seen.add(parent)
+            stack.append((parent, iter(nodes[parent]["inputs"])))
+    return order
+
+
+def _graph_node_backward(node, dout, values):
+    """One node's backward rule: its inputs' shares of dL/d(node), in the order of node["inputs"]."""
+    op, inputs = node["op"], node["inputs"]
+    if op == "input":
+        return []
+    if op == "add":
+        return [unbroadcast(dout, np.shape(values[i])) for i in inputs]
+    if op == "mul":
+        return list(mul_backward(dout, values[inputs[0]], values[inputs[1]]))
+    if op == "matmul":
+        return list(matmul_backward(dout, values[inputs[0]], values[inputs[1]]))
+    if op == "tanh":
+        return [tanh_backward(dout, np.tanh(values[inputs[0]]))]
+    if op == "sum":
+        return [sum_backward(dout, np.shape(values[inputs[0]]), node["axis"], node["keepdims"])]
+    raise ValueError(f"unknown op {op!r}")
+
+
+def backward_pass(nodes, values, root):
+    """dL/d(node) for every node of a graph, L = values[root] (a scalar).
+
+    nodes: list of dicts {"op": "input" | "add" | "mul" | "matmul" | "tanh" | "sum", "inputs": [indices]}
+    ("sum" also has "axis" and "keepdims"); values: the forward value of every node. Returns a
+    list with one gradient per node, shaped like its value; zeros for nodes L does not depend on.
+    Processed in Kahn's order (a node once all of its users have sent their shares), independent
+    of the depth-first order a solution uses.
+    """
+    grads = [np.zeros(np.shape(v)) for v in values]
+    grads[root] = np.ones(np.shape(values[root]))
+    reachable = set(topological_order(nodes, root))
+    pending = {i: 0 for i in reachable}
+    for i in reachable:
+        for parent in nodes[i]["inputs"]:
+            pending[parent] += 1
+    ready = [root]
+    while ready:
+        i = ready.pop()
+        for parent, share in zip(nodes[i]["inputs"], _graph_node_backward(nodes[i], grads[i], values)):
+            grads[parent] = grads[parent] + share
+            pending[parent] -= 1
+            if pending[parent] == 0:
+                ready.append(parent)
+    return grads

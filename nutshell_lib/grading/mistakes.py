@@ -230,13 +230,18 @@ def attention_without_the_mask(q, k, v, causal):
     return ref.attention_forward(q, k, v, False)
 
 
-def attention_softmax_over_the_queries(q, k, v, causal):
-    """The softmax taken down each column of the (T, T) scores (over the queries) instead of along each row."""
+def _attention_weights(q, k, causal, axis):
+    """softmax(q k^T / sqrt(d)), masked if causal, normalised along ``axis`` of the (N, T, T) scores."""
     scores = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[2])
     if causal:
         scores = np.where(np.tril(np.ones(scores.shape[1:], bool)), scores, -np.inf)
-    weights = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return (weights / weights.sum(axis=1, keepdims=True)) @ v
+    weights = np.exp(scores - scores.max(axis=axis, keepdims=True))
+    return weights / weights.sum(axis=axis, keepdims=True)
+
+
+def attention_softmax_over_the_queries(q, k, v, causal):
+    """The softmax taken down each column of the (T, T) scores (over the queries) instead of along each row."""
+    return _attention_weights(q, k, causal, axis=1) @ v
 
 
 def attention_dq_without_the_scale(dout, q, k, v, causal):
@@ -251,11 +256,7 @@ def attention_dk_without_the_scale(dout, q, k, v, causal):
 
 def attention_dv_with_the_weights_untransposed(dout, q, k, v, causal):
     """dv = P @ dout instead of P^T @ dout."""
-    scores = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[2])
-    if causal:
-        scores = np.where(np.tril(np.ones(scores.shape[1:], bool)), scores, -np.inf)
-    weights = np.exp(scores - scores.max(axis=2, keepdims=True))
-    return (weights / weights.sum(axis=2, keepdims=True)) @ dout
+    return _attention_weights(q, k, causal, axis=2) @ dout
 
 
 # 14 ----------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from nutshell_lib.grading import check
 from nutshell_lib.grading import reference
 from nutshell_lib.grading.child import flatten_outputs
 from nutshell_lib.grading.notebook_source import extract
-from nutshell_lib.grading.questions import QUESTIONS, Question
+from nutshell_lib.grading.questions import PUBLIC_SEED, PUBLIC_STREAM, QUESTIONS, Question, draw_cases
 
 
 @pytest.mark.parametrize("name", sorted(name for name, question in QUESTIONS.items()
@@ -127,3 +127,24 @@ def test_kept_statements_keep_their_line_numbers():
     with pytest.raises(ZeroDivisionError) as info:
         namespace["f"]()
     assert info.traceback[-1].lineno + 1 == 4  # pytest counts lines from 0
+
+
+def test_outputs_are_counted_the_same_way_on_both_sides():
+    a, b = np.ones((2, 3)), np.zeros((2, 3))
+    assert [o.shape for o in flatten_outputs((a, b))] == [(2, 3), (2, 3)]  # same shapes stay apart
+    assert [o.shape for o in flatten_outputs((a, 1.5))] == [(2, 3), ()]
+    assert [o.shape for o in flatten_outputs([(a, b), a])] == [(2, 3)] * 3
+    scalars = [flatten_outputs(pair) for pair in ((0.5, 2.0), (np.float64(0.5), np.float64(2.0)),
+                                                     (np.array(0.5), np.array(2.0)))]
+    assert all([o.shape for o in outputs] == [(), ()] for outputs in scalars)  # (loss, norm) is two, however typed
+    assert [o.tolist() for o in flatten_outputs((2, 3, 4))] == [[2, 3, 4]]  # a shape is one output
+    assert [o.tolist() for o in flatten_outputs((np.int64(2), 3))] == [[2, 3]]
+    assert [o.tolist() for o in flatten_outputs([(1, 2), (3, 4, 5)])] == [[1, 2], [3, 4, 5]]  # ragged shapes
+
+
+@pytest.mark.parametrize("name", sorted(name for name, question in QUESTIONS.items()
+                                        if isinstance(question, Question) and question.outputs))
+def test_every_named_output_is_one_output_of_the_reference(name):
+    question = QUESTIONS[name]
+    for args in draw_cases(question, PUBLIC_SEED, PUBLIC_STREAM):
+        assert len(flatten_outputs(question.reference(*args))) == len(question.outputs)

@@ -39,16 +39,25 @@ _asarray = np.asarray
 _eval = eval
 
 
+def _only_integers(value) -> bool:
+    return all(_only_integers(item) if isinstance(item, (tuple, list)) else isinstance(item, (int, np.integer))
+               for item in value)
+
+
 def flatten_outputs(value) -> list[np.ndarray]:
     """A returned value as a list of plain numeric arrays.
 
-    A value that NumPy turns into one rectangular numeric array is one output (so a tuple of
-    ints such as a shape is one array); other tuples and lists are opened up, recursively. The
-    grader flattens the reference's value the same way, so both sides get the same structure.
+    A tuple or list is opened up, recursively, so (dq, dk, dv) is three outputs even when their
+    shapes agree, and (loss, norm) two, whether they are Python floats, NumPy scalars or 0-d
+    arrays. Only integers stay together: a tuple such as a shape (2, 3) is one output (a ragged
+    one is opened up). The grader flattens the reference's value the same way, so both sides get
+    the same structure.
     """
+    if isinstance(value, (tuple, list)) and not _only_integers(value):
+        return [leaf for item in value for leaf in flatten_outputs(item)]
     try:
         array = _asarray(value)
-    except (ValueError, TypeError):  # ragged: arrays of different shapes
+    except (ValueError, TypeError):  # ragged, e.g. shapes of different lengths
         array = None
     if array is not None and array.dtype.kind in "biuf":
         return [np.array(array)]

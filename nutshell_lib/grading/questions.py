@@ -952,14 +952,12 @@ EXERCISES = {exercise.name: exercise for exercise in (
         Question("reparameterize_backward", 4, _reparameterize_backward_case, ref.reparameterize_backward,
                  "z = mu + sigma * eps with sigma = exp(log_var / 2): dz/dmu = 1, and "
                  "dz/dlog_var = eps * d sigma/d log_var = eps * sigma / 2. Multiply each by dz.",
-                 # dmu and dlog_var have one shape, so the grader sees them as one stacked array
-                 gradient=True, outputs=("(dmu, dlog_var)",),
+                 gradient=True, outputs=("dmu", "dlog_var"),
                  diagnose=diagnoses.recognise(
-                     ("(dmu, dlog_var)",),
-                     diagnoses.same_as("(dmu, dlog_var)",
-                                       lambda dz, eps, log_var: np.stack([dz, dz * eps * np.exp(0.5 * log_var)]),
+                     ("dmu", "dlog_var"),
+                     diagnoses.same_as("dlog_var", lambda dz, eps, log_var: dz * eps * np.exp(0.5 * log_var),
                                        "dlog_var is twice too large: d/dv exp(v / 2) = exp(v / 2) / 2."),
-                     diagnoses.same_as("(dmu, dlog_var)", lambda dz, eps, log_var: np.stack([dz, dz * eps]),
+                     diagnoses.same_as("dlog_var", lambda dz, eps, log_var: dz * eps,
                                        "dz * eps is the gradient with respect to sigma, not log_var: chain it "
                                        "through sigma = exp(log_var / 2), whose slope is sigma / 2."))),
         Question("vae_loss", 6, _vae_loss_case, ref.vae_loss,

@@ -11,7 +11,7 @@ from nutshell_lib.grading.release import exercise_notebook, released_files, stal
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 TOPICS = ["01_sigmoid", "02_perceptron", "03_backprop", "04_conv", "05_pool", "06_cnn", "07_inception", "08_lstm",
-          "09_training"]
+          "09_training", "13_transfer"]
 
 
 def test_one_solution_and_one_exercise_per_topic():

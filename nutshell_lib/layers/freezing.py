@@ -9,40 +9,40 @@ still computed; they are just never applied.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from .base import Layer
 from .composite import Composite
 
 
-def _check_layer(function: str, layer) -> None:
+def _simple_parts(function: str, layer) -> Iterator[Layer]:
+    """The layers that hold their own parameters: ``layer`` itself, or every part of a composite."""
     if not isinstance(layer, Layer):
         raise TypeError(f"{function}: expected a Layer (a layer or a composite such as Sequential), "
                         f"got {type(layer).__name__}")
+    if isinstance(layer, Composite):
+        for child in layer.children.values():
+            yield from _simple_parts(function, child)
+    else:
+        yield layer
 
 
 def freeze(layer: Layer) -> Layer:
     """Freeze every parameter of ``layer`` (all its parts' for a composite); returns ``layer``."""
-    _check_layer("freeze", layer)
-    if isinstance(layer, Composite):
-        for child in layer.children.values():
-            freeze(child)
-    else:
-        layer.frozen.update(layer.params)
+    for part in _simple_parts("freeze", layer):
+        part.frozen.update(part.params)
     return layer
 
 
 def unfreeze(layer: Layer) -> Layer:
     """Make every parameter of ``layer`` trainable again; returns ``layer``."""
-    _check_layer("unfreeze", layer)
-    if isinstance(layer, Composite):
-        for child in layer.children.values():
-            unfreeze(child)
-    else:
-        layer.frozen.clear()
+    for part in _simple_parts("unfreeze", layer):
+        part.frozen.clear()
     return layer
 
 
 def trainable_names(model: Layer) -> list[str]:
     """The names of ``model.params`` that an optimizer updates (those not frozen), in order."""
-    _check_layer("trainable_names", model)
-    frozen = model.frozen
-    return [name for name in model.params if name not in frozen]
+    if not isinstance(model, Layer):
+        raise TypeError(f"trainable_names: expected a Layer, got {type(model).__name__}")
+    return [name for name in model.params if name not in model.frozen]

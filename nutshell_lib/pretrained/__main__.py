@@ -1,6 +1,6 @@
 """Make ``sign_cnn.npz``: train ``sign_cnn`` on the base classes (``python -m nutshell_lib.pretrained``).
 
-Seeded; prints the accuracy on held-out signs of the base classes. About a minute on one core.
+Seeded; prints the accuracy on held-out signs of the base classes. About 20 s of CPU time.
 (Numba's and BLAS's thread counts change the last bits of float32 sums, hence of the file.)
 """
 from __future__ import annotations

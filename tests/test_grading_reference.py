@@ -316,7 +316,7 @@ def test_adam_step_matches_the_library(args):
     model = SimpleNamespace(params={"w": param.copy()}, grads={"w": grad})
     optimizer = Adam(model, lr=lr, betas=(beta1, beta2), eps=eps)
     optimizer.steps = t - 1  # the state after t - 1 steps
-    optimizer.state["w"] = {"m": m.copy(), "v": v.copy()}
+    optimizer.state["w"] = {"m": m.copy(), "v": v.copy(), "t": t - 1}  # Adam counts steps per parameter
     optimizer.step()
     np.testing.assert_allclose(new_param, model.params["w"], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(new_m, optimizer.state["w"]["m"], rtol=1e-12, atol=1e-15)

@@ -17,6 +17,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ..datasets import traffic_signs
+from ..pretrained import NEW_CLASSES, signs_of
 from . import diagnoses, mistakes
 from . import reference as ref
 
@@ -616,6 +617,29 @@ def _vae_loss_pixel_mean(x, logits, mu, log_var):
     bce = np.sum(np.logaddexp(0.0, logits) - x * logits) / (n * d)
     return bce + 0.5 * np.sum(mu ** 2 + np.exp(log_var) - 1.0 - log_var) / n
 
+# 13 ----------------------------------------------------------------------------------------
+
+def _relative_change_case(rng):
+    before = [rng.normal(size=_shape(rng)) for _ in range(_size(rng, 1, 4))]
+    after = [array + rng.uniform(0, 0.5) * rng.normal(size=array.shape) for array in before]
+    return before, after
+
+
+def _train_head_case(rng):
+    n, d, k = _size(rng, 4, 20), _size(rng, 2, 10), _size(rng, 2, 5)
+    features = np.maximum(rng.normal(size=(n, d)), 0.0)  # like the ReLU-pooled features of a CNN
+    return (features, rng.integers(0, k, n), rng.normal(scale=0.3, size=(d, k)), rng.normal(scale=0.1, size=k),
+            float(rng.uniform(0.05, 1.0)), _size(rng, 1, 5))
+
+
+def _new_sign_split(rng, n_train, n_test):
+    """Few training signs and many held-out ones of the 5 classes the pretrained CNN never saw,
+    labelled 0..4 as in ``pretrained.NEW_CLASSES``, from seeds the learner never sees."""
+    X_train, y_train = signs_of(NEW_CLASSES, n_train, seed=int(rng.integers(2 ** 63)))
+    X_test, y_test = signs_of(NEW_CLASSES, n_test, seed=int(rng.integers(2 ** 63)))
+    return Split(X_train, y_train, X_test, y_test)
+
+
 EXERCISES = {exercise.name: exercise for exercise in (
     Exercise("01_sigmoid", (
         Question("sigmoid", 2, _logits, ref.sigmoid,
@@ -980,6 +1004,23 @@ EXERCISES = {exercise.name: exercise for exercise in (
                                        "dlog_var is twice too large: the KL has 1/2 in front."),
                      diagnoses.sign_flipped("dlogits", "dlogits = (sigmoid(z) - x) / N"))),
     )),
+    Exercise("13_transfer", (
+        Question("relative_change", 1, _relative_change_case, ref.relative_change,
+                 "For each pair: the norm of the difference over the norm of the *before* array, "
+                 "np.linalg.norm(after - before) / np.linalg.norm(before); one number per pair, as an array.",
+                 outputs=("change",)),
+        Question("train_head", 3, _train_head_case, ref.train_head,
+                 "The features are fixed: only W and b change. Each step: scores = features @ W + b, "
+                 "p = softmax(scores) (subtract each row's max first), dscores = (p - one_hot(y)) / N, "
+                 "then W -= learning_rate * features.T @ dscores and b -= learning_rate * dscores.sum(axis=0). "
+                 "Do not change the arrays you were given.", outputs=("W", "b")),
+        TrainingTask("train_new_sign_classifier", 6, _new_sign_split, (50, 1000), (50, 500),
+                     (0.60, 0.75, 0.85), 60.0,
+                     "Start from pretrained_sign_cnn(5), freeze its features (freeze(model.children['features'])) "
+                     "so that only the new head learns, and train with Adam (a rate around 1e-2) for about a "
+                     "hundred steps. Return integer labels, one per image (argmax of the scores). A network "
+                     "trained from scratch on 10 signs per class stays near 80%."),
+    ), uses_kernels=True),
 )}
 
 QUESTIONS = {q.name: q for exercise in EXERCISES.values() for q in exercise.questions}

@@ -352,15 +352,6 @@ def batchnorm_backward(dout, x, gamma, beta, eps):
     dmean = -inv_std * np.sum(dx_hat, axis=0) - 2.0 * dvar * np.mean(centred, axis=0)
     dx = dx_hat * inv_std + dvar * 2.0 * centred / n + dmean / n
     return dx, np.sum(dout * centred * inv_std, axis=0), np.sum(dout, axis=0)
-    dz = np.concatenate([
-        dc_total * g * i * (1 - i),
-        dc_total * c_prev * f * (1 - f),
-        dh * tanh_c * o * (1 - o),
-        dc_total * i * (1 - g ** 2),
-    ], axis=1)
-    dxh = dz @ W.T
-    D = x.shape[1]
-    return dxh[:, :D], dxh[:, D:], dc_total * f, xh.T @ dz, dz.sum(axis=0)
 
 
 # 10 normalisation and residual connections --------------------------------------------------
@@ -587,3 +578,25 @@ def backward_pass(nodes, values, root):
             if pending[parent] == 0:
                 ready.append(parent)
     return grads
+
+
+# 13 transfer learning -----------------------------------------------------------------------
+
+def relative_change(before, after):
+    """||after_i - before_i|| / ||before_i|| (Frobenius norms) for each pair of arrays, as an array (n,)."""
+    return np.array([np.linalg.norm(np.ravel(a) - np.ravel(b)) / np.linalg.norm(np.ravel(b))
+                     for b, a in zip(before, after)])
+
+
+def train_head(features, y, W, b, learning_rate, steps):
+    """``steps`` full-batch gradient-descent steps of a softmax classifier scores = features @ W + b
+    (features (N, D) fixed, W (D, K), b (K,), y (N,) integer labels) on the mean cross-entropy.
+    Returns the new (W, b)."""
+    W, b = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)
+    one_hot = np.eye(W.shape[1])[y]
+    for _ in range(steps):
+        scores = features @ W + b
+        log_p = scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
+        dscores = (np.exp(log_p) - one_hot) / len(y)
+        W, b = W - learning_rate * features.T @ dscores, b - learning_rate * dscores.sum(axis=0)
+    return W, b

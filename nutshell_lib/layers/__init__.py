@@ -3,7 +3,8 @@
 Every layer's parameters live in ``layer.params`` and their gradients in ``layer.grads`` (same
 keys). Layers with weights take ``rng`` (an int seed or a Generator) and ``dtype`` (float32 by
 default; float64 for gradient checks). Save and load models with ``save(model, path)`` and
-``load_into(model, path)`` (.npz files).
+``load_into(model, path)`` (.npz files; ``strict=False`` loads the part that fits). ``freeze(layer)``
+and ``unfreeze(layer)`` decide which parameters the optimizers update.
 """
 from .activations import GELU, LeakyReLU, ReLU, SiLU, Sigmoid, Softmax, Tanh
 from .attention import MultiHeadAttention
@@ -15,6 +16,7 @@ from .dense import Dense
 from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten
+from .freezing import freeze, trainable_names, unfreeze
 from .gaussian_sample import GaussianSample, reparameterize, reparameterize_backward
 from .gru import GRU
 from .inception import Inception
@@ -26,7 +28,7 @@ from .positions import LearnedPositions, SinusoidalPositions, sinusoidal_positio
 from .residual import Residual
 from .rnn import RNN
 from .sequential import Sequential
-from .serialization import load_into, save
+from .serialization import Loaded, load_into, save
 from .transformer import TransformerBlock
 
 __all__ = [
@@ -36,5 +38,5 @@ __all__ = [
     "Inception", "RNN", "LSTM", "GRU", "LastTimeStep", "Embedding",
     "SinusoidalPositions", "LearnedPositions", "sinusoidal_positions", "MultiHeadAttention",
     "TransformerBlock", "GaussianSample", "reparameterize", "reparameterize_backward",
-    "save", "load_into",
+    "save", "load_into", "Loaded", "freeze", "unfreeze", "trainable_names",
 ]

@@ -8,7 +8,9 @@ A layer is an object with
   layer computes with, so an optimizer updates them in place (``W -= lr * dW``);
 - ``grads``: a mapping with the same keys. Each backward replaces its arrays (nothing accumulates);
 - ``buffers``: a mapping of state that is saved with the model but not trained (BatchNorm's running
-  statistics); empty for most layers.
+  statistics); empty for most layers;
+- ``frozen``: the names of the parameters that optimizers leave alone (``freeze``/``unfreeze``);
+  empty unless frozen.
 
 A simple layer's mappings are dicts it fills itself; a composite's are read-only views of its
 children's (see ``composite``). ``backward`` never writes into ``dy`` and returns the same result
@@ -24,10 +26,15 @@ class Layer:
 
     def __init__(self) -> None:
         self.params, self.grads, self.buffers = self._new_arrays()
+        self.frozen = self._new_frozen()
 
     def _new_arrays(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Empty params, grads and buffers dicts, which the layer fills; composites return views instead."""
         return {}, {}, {}
+
+    def _new_frozen(self) -> set[str]:
+        """The set of frozen parameter names, which ``freeze`` fills; composites return a view instead."""
+        return set()
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         raise NotImplementedError

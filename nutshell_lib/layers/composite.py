@@ -1,12 +1,12 @@
 """Layers made of named sub-layers, exposing their arrays under dotted names ("0.W", "branch3.1.b").
 
-The children are the only record of what a composite holds: its ``params``, ``grads`` and
-``buffers`` are read-only views that look the arrays up in the children on every access, so they
+The children are the only record of what a composite holds: its ``params``, ``grads``,
+``buffers`` and ``frozen`` are read-only views that look the arrays up in the children on every access, so they
 can never fall out of step with them, and the arrays they return are the children's own.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Set
 from types import MappingProxyType
 
 import numpy as np
@@ -60,12 +60,40 @@ class ChildArrays(Mapping):
         return repr(dict(self))
 
 
+class ChildFrozen(Set):
+    """The frozen parameter names of ``owner``'s children, keyed like ``ChildArrays`` ("0.W").
+
+    Read-only: a parameter is frozen by freezing the layer that owns it (``freeze``), so the layer
+    is the one place that records it.
+    """
+
+    def __init__(self, owner: Composite):
+        self._owner = owner
+
+    def __contains__(self, key) -> bool:
+        name, dot, rest = key.partition(".") if isinstance(key, str) else ("", "", "")
+        child = self._owner.children.get(name)
+        return child is not None and bool(dot) and rest in child.frozen
+
+    def __iter__(self) -> Iterator[str]:
+        for name, child in self._owner.children.items():
+            for key in child.frozen:
+                yield f"{name}.{key}"
+
+    def __len__(self) -> int:
+        return sum(len(child.frozen) for child in self._owner.children.values())
+
+    def __repr__(self) -> str:
+        return repr(set(self))
+
+
 class Composite(Layer):
     """A layer built from ``children``, a dict name -> layer (names without dots).
 
     ``children`` is read-only after construction; ``params``, ``grads`` and ``buffers`` are
     ``ChildArrays`` views keyed "child.name", whose arrays are the children's own (no copies), so
-    an optimizer that updates ``model.params[...]`` in place updates the child layer.
+    an optimizer that updates ``model.params[...]`` in place updates the child layer; ``frozen``
+    is the ``ChildFrozen`` view of the children's frozen names.
     """
 
     def __init__(self, children: dict[str, Layer]):
@@ -80,3 +108,6 @@ class Composite(Layer):
 
     def _new_arrays(self):
         return ChildArrays(self, "params"), ChildArrays(self, "grads"), ChildArrays(self, "buffers")
+
+    def _new_frozen(self):
+        return ChildFrozen(self)

@@ -13,7 +13,9 @@ class Adam(Optimizer):
         m = beta1 * m + (1 - beta1) * g          v = beta2 * v + (1 - beta2) * g**2
         p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
 
-    t counts steps from 1; the two (1 - beta**t) factors undo the zero start of m and v.
+    t counts this parameter's steps from 1 (as PyTorch's per-parameter ``step``; it differs from
+    the optimizer's count only for a parameter that was frozen for a while); the two
+    (1 - beta**t) factors undo the zero start of m and v.
     """
 
     decoupled = False
@@ -36,12 +38,14 @@ class Adam(Optimizer):
         if not state:
             state["m"] = np.zeros_like(param)
             state["v"] = np.zeros_like(param)
+            state["t"] = 0
+        state["t"] += 1
         m, v = state["m"], state["v"]
         m *= self.beta1
         m += (1.0 - self.beta1) * grad
         v *= self.beta2
         v += (1.0 - self.beta2) * grad * grad
-        t = self.steps + 1
+        t = state["t"]
         denominator = np.sqrt(v) / np.sqrt(1.0 - self.beta2 ** t) + self.eps
         param -= (lr / (1.0 - self.beta1 ** t)) * m / denominator
 

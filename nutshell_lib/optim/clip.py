@@ -8,12 +8,15 @@ import numpy as np
 def clip_grad_norm(model, max_norm: float) -> float:
     """Scale ``model.grads`` in place so their global L2 norm is at most ``max_norm``.
 
+    Frozen parameters (``model.frozen``) are left out: they take no step, so their gradients
+    neither count towards the norm nor get scaled (as in PyTorch, where they have no gradient).
     Returns the norm before clipping. As in PyTorch, the factor is max_norm / (norm + 1e-6),
     applied only when it is below 1.
     """
     if not max_norm > 0:
         raise ValueError(f"clip_grad_norm: max_norm must be positive, got {max_norm!r}")
-    grads = list(model.grads.values())
+    frozen = getattr(model, "frozen", ())
+    grads = [grad for name, grad in model.grads.items() if name not in frozen]
     norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
     factor = max_norm / (norm + 1e-6)
     if factor < 1:

@@ -8,7 +8,9 @@ from .schedules import as_schedule
 
 
 class Optimizer:
-    """Updates ``model.params`` in place from ``model.grads`` on each ``step()``.
+    """Updates ``model.params`` in place from ``model.grads`` on each ``step()``, except the
+    parameters named in ``model.frozen`` (see ``layers.freeze``), which keep their values and get
+    no optimizer state while frozen.
 
     ``lr`` is a number or a schedule (``lr_at(step)``); ``steps`` counts the steps taken.
     Per-parameter state (momentum, moment estimates) is kept by parameter name in ``state``.
@@ -33,7 +35,10 @@ class Optimizer:
         """Apply one update to every parameter, using the gradients of the last backward."""
         lr = self.lr
         grads = self.model.grads
+        frozen = getattr(self.model, "frozen", ())
         for name, param in self.model.params.items():
+            if name in frozen:
+                continue
             self._update(param, grads[name], lr, self.state.setdefault(name, {}))
         self.steps += 1
 

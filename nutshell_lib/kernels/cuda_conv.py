@@ -6,14 +6,13 @@ whole batch; one thread per (image, gradient element) sums its image's share and
 gradient with an atomic add, which keeps the kernels short and gives N-fold more threads than
 elements of dw.
 
-Launch with ``kernel[blocks, THREADS](...)``; the caller copies arrays to and from the GPU.
+Launch with ``cuda_launch.launch(kernel, item_count, ...)``; arrays are on the GPU already.
 """
 from numba import cuda
 
-THREADS = 128  # threads per block
 
-
-def _unravel(index, shape):
+@cuda.jit(device=True)
+def unravel(index, shape):
     """The 4-D coordinates of element ``index`` of a C-ordered array of the given shape."""
     last = index % shape[3]
     index //= shape[3]
@@ -22,7 +21,8 @@ def _unravel(index, shape):
     return index // shape[1], index % shape[1], third, last
 
 
-def _conv_forward(x, w, b, stride_h, stride_w, pad_h, pad_w, y):
+@cuda.jit
+def conv_forward(x, w, b, stride_h, stride_w, pad_h, pad_w, y):
     """y[n, k, i, j] = b[k] + sum over (c, r, s) of x[n, c, i*sh - ph + r, j*sw - pw + s] * w[k, c, r, s].
 
     x: (N, C, H, W); w: (K, C, R, S); b: (K,); y: (N, K, Ho, Wo). One thread per element of y.
@@ -46,7 +46,8 @@ def _conv_forward(x, w, b, stride_h, stride_w, pad_h, pad_w, y):
     y[n, k, i, j] = total
 
 
-def _conv_backward_input(dy, w, stride_h, stride_w, pad_h, pad_w, dx):
+@cuda.jit
+def conv_backward_input(dy, w, stride_h, stride_w, pad_h, pad_w, dx):
     """dx[n, c, h, x] = sum of dy[n, k, i, j] * w[k, c, r, s] over the windows (i, j) whose tap (r, s)
     lands on (h, x), i.e. i*sh - ph + r = h and j*sw - pw + s = x.
 
@@ -75,7 +76,8 @@ def _conv_backward_input(dy, w, stride_h, stride_w, pad_h, pad_w, dx):
     dx[n, c, h, col] = total
 
 
-def _conv_backward_weight(dy, x, stride_h, stride_w, pad_h, pad_w, dw):
+@cuda.jit
+def conv_backward_weight(dy, x, stride_h, stride_w, pad_h, pad_w, dw):
     """dw[k, c, r, s] += sum over (n, i, j) of dy[n, k, i, j] * x[n, c, i*sh - ph + r, j*sw - pw + s].
 
     dy: (N, K, Ho, Wo); x: (N, C, H, W); dw: (K, C, R, S), zeroed by the caller. One thread per
@@ -101,7 +103,8 @@ def _conv_backward_weight(dy, x, stride_h, stride_w, pad_h, pad_w, dw):
     cuda.atomic.add(dw, (k, c, r, s), total)
 
 
-def _conv_backward_bias(dy, db):
+@cuda.jit
+def conv_backward_bias(dy, db):
     """db[k] += sum over (n, i, j) of dy[n, k, i, j]. dy: (N, K, Ho, Wo); db: (K,), zeroed by the
     caller. One thread per (n, k), adding atomically to db[k]."""
     index = cuda.grid(1)
@@ -116,9 +119,3 @@ def _conv_backward_bias(dy, db):
             total += dy[n, k, i, j]
     cuda.atomic.add(db, k, total)
 
-
-unravel = cuda.jit(_unravel, device=True)
-conv_forward = cuda.jit(_conv_forward)
-conv_backward_input = cuda.jit(_conv_backward_input)
-conv_backward_weight = cuda.jit(_conv_backward_weight)
-conv_backward_bias = cuda.jit(_conv_backward_bias)

@@ -8,7 +8,8 @@ the BLAS multiplies the (K, C*R*S) filter matrix by the (C*R*S, N*Ho*Wo) column 
 backward pass multiplies by the transposes and adds the columns back (col2im). Each thread takes a
 share of the batch and does all of its work (the BLAS on one thread; see ``threads``), a few images
 at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. On a GPU, direct kernels
-compute each output element (see ``nutshell_lib.kernels.cuda_conv``).
+compute each output element (see ``nutshell_lib.kernels.cuda_conv``); which device runs and where
+the results live follows the rule in ``device``: device arrays in, device arrays out.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..kernels.cpu_conv import col2im, im2col
 from .threads import COLUMN_CHUNK_ELEMENTS, run_blas_in_blocks
-from .device import resolve_device
+from .device import resolve_device, results, to_gpu
 from .validate import as_float_array, output_size, pair
 
 X_LAYOUT = "(N, C, H, W)"
@@ -30,7 +31,7 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, device="auto"):
     w: (K, C, R, S) filters: K output channels, each an R x S window over all C input channels.
     b: (K,) bias added to each output channel, or None for no bias.
     stride, padding: int or (h, w) pair; padding adds zeros around each image.
-    device: "auto" (a GPU when one is usable), "cpu" or "cuda".
+    device: "auto" (the GPU when an argument is a device array, else the CPU), "cpu" or "cuda".
 
     Returns y: (N, K, Ho, Wo) with y[n, k, i, j] = b[k] + sum over (c, r, s) of
     x_padded[n, c, i*sh + r, j*sw + s] * w[k, c, r, s].
@@ -42,8 +43,9 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, device="auto"):
         b = as_float_array("b", b, 1, "(K,)", dtype=x.dtype)
         if b.shape != (w.shape[0],):
             raise ValueError(f"b must have shape (K,) = ({w.shape[0]},) for w of shape {w.shape}, got shape {b.shape}")
-    if resolve_device(device) == "cuda":
-        return _forward_cuda(x, w, b, stride, padding, out_shape)
+    inputs = dict(x=x, w=w, b=b)
+    if resolve_device(device, inputs) == "cuda":
+        return results(inputs, _forward_cuda(x, w, b, stride, padding, out_shape))
     return _forward_cpu(x, w, b, stride, padding, out_shape)
 
 
@@ -65,8 +67,9 @@ def conv2d_backward(dy, x, w, *, stride=1, padding=0, device="auto", input_grad=
             f"dy must have the shape of conv2d's output (N, K, Ho, Wo) = {out_shape} for x of shape {x.shape}, "
             f"w of shape {w.shape}, stride {stride}, padding {padding}; got shape {dy.shape}"
         )
-    if resolve_device(device) == "cuda":
-        return _backward_cuda(dy, x, w, stride, padding, input_grad)
+    inputs = dict(dy=dy, x=x, w=w)
+    if resolve_device(device, inputs) == "cuda":
+        return results(inputs, *_backward_cuda(dy, x, w, stride, padding, input_grad))
     return _backward_cpu(dy, x, w, stride, padding, input_grad)
 
 
@@ -193,37 +196,32 @@ def _backward_images(first_image, last_image, dy, x, w, stride, padding, dx):
     return dw
 
 
-def _grid(n_items: int, threads: int) -> int:
-    return (n_items + threads - 1) // threads
-
-
 def _forward_cuda(x, w, b, stride, padding, out_shape):
-    """Copy x (N, C, H, W), w (K, C, R, S), b (K,) to the GPU, run the kernel, return y (N, K, Ho, Wo)."""
+    """y (N, K, Ho, Wo) on the GPU for x (N, C, H, W), w (K, C, R, S), b (K,) (copied there if on the host)."""
     from numba import cuda
 
     from ..kernels import cuda_conv
+    from ..kernels.cuda_launch import launch
 
     y = cuda.device_array(out_shape, x.dtype)
-    blocks = _grid(y.size, cuda_conv.THREADS)
-    cuda_conv.conv_forward[blocks, cuda_conv.THREADS](cuda.to_device(x), cuda.to_device(w), cuda.to_device(b), *stride, *padding, y)
-    return y.copy_to_host()
+    launch(cuda_conv.conv_forward, y.size, to_gpu(x), to_gpu(w), to_gpu(b), *stride, *padding, y)
+    return y
 
 
 def _backward_cuda(dy, x, w, stride, padding, input_grad):
-    """Copy dy, x, w to the GPU, run the three gradient kernels, return (dx, dw, db) as NumPy arrays."""
+    """(dx, dw, db) on the GPU (dx None without input_grad) for dy, x, w (copied there if on the host)."""
     from numba import cuda
 
     from ..kernels import cuda_conv
+    from ..kernels.cuda_launch import launch
 
-    threads = cuda_conv.THREADS
-    dy_gpu, x_gpu, w_gpu = cuda.to_device(dy), cuda.to_device(x), cuda.to_device(w)
+    dy, x, w = to_gpu(dy), to_gpu(x), to_gpu(w)
     dw = cuda.to_device(np.zeros(w.shape, x.dtype))  # the weight and bias kernels add into these
     db = cuda.to_device(np.zeros(w.shape[0], x.dtype))
-    batch = x.shape[0]
-    cuda_conv.conv_backward_weight[_grid(batch * dw.size, threads), threads](dy_gpu, x_gpu, *stride, *padding, dw)
-    cuda_conv.conv_backward_bias[_grid(batch * db.size, threads), threads](dy_gpu, db)
-    if not input_grad:
-        return None, dw.copy_to_host(), db.copy_to_host()
-    dx = cuda.device_array(x.shape, x.dtype)
-    cuda_conv.conv_backward_input[_grid(dx.size, threads), threads](dy_gpu, w_gpu, *stride, *padding, dx)
-    return dx.copy_to_host(), dw.copy_to_host(), db.copy_to_host()
+    launch(cuda_conv.conv_backward_weight, x.shape[0] * dw.size, dy, x, *stride, *padding, dw)
+    launch(cuda_conv.conv_backward_bias, x.shape[0] * db.size, dy, db)
+    dx = None
+    if input_grad:
+        dx = cuda.device_array(x.shape, x.dtype)
+        launch(cuda_conv.conv_backward_input, dx.size, dy, w, *stride, *padding, dx)
+    return dx, dw, db

@@ -105,3 +105,13 @@ def test_module_entry_point_runs_warm():
     result = subprocess.run([sys.executable, "-m", "nutshell_lib", "warm"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "Numba kernels ready" in result.stdout
+
+
+def test_moving_a_model_to_cuda_without_a_gpu_says_why(monkeypatch):
+    from nutshell_lib.layers import Dense, Sequential
+
+    monkeypatch.setattr(device_module, "cuda_status", lambda: (False, "no usable NVIDIA GPU or driver was found"))
+    model = Sequential([Dense(2, 3, rng=0)])
+    with pytest.raises(RuntimeError, match="device='cuda'.*no usable NVIDIA GPU"):
+        model.to("cuda")
+    assert type(model.params["0.W"]) is np.ndarray

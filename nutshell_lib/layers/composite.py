@@ -80,3 +80,9 @@ class Composite(Layer):
 
     def _new_arrays(self):
         return ChildArrays(self, "params"), ChildArrays(self, "grads"), ChildArrays(self, "buffers")
+
+    def to(self, device: str) -> "Composite":
+        """Move every part's arrays to ``device`` (see ``Layer.to``) and return self."""
+        for child in self.children.values():
+            child.to(device)
+        return self

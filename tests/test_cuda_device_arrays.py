@@ -148,7 +148,8 @@ def test_mixed_arguments_run_on_the_gpu_and_stay_there():
 @pytest.mark.parametrize("make_x, error, message", [
     (lambda: gpu(np.ones((2, 4))), ValueError, r"x must have 4 dimensions \(N, C, H, W\), got shape \(2, 4\)"),
     (lambda: gpu(np.ones((1, 1, 4, 4), np.int64)), TypeError, r"x is a GPU array of dtype int64 .* float32 or float64"),
-    (lambda: gpu(np.ones((1, 1, 4, 8)))[:, :, :, ::2], ValueError, r"x is a GPU array of shape \(1, 1, 4, 4\) that is not C-contiguous"),
+    (lambda: gpu(np.ones((1, 1, 4, 8)))[:, :, :, ::2], ValueError,
+     r"x is a GPU array of shape \(1, 1, 4, 4\) that is not C-contiguous"),
 ])
 def test_device_arrays_are_validated_before_any_kernel(make_x, error, message):
     x = make_x()
@@ -161,7 +162,8 @@ def test_device_arrays_are_validated_before_any_kernel(make_x, error, message):
 
 def test_same_messages_for_device_and_numpy_arrays():
     for x in (np.ones((1, 1, 4, 4)), gpu(np.ones((1, 1, 4, 4)))):
-        with pytest.raises(ValueError, match=r"w \(K, C, R, S\) has C = 2 input channels but x \(N, C, H, W\) has C = 1"):
+        with pytest.raises(ValueError, match=r"w \(K, C, R, S\) has C = 2 input channels but x \(N, C, H, W\) "
+                                             r"has C = 1"):
             conv2d(x, np.ones((1, 2, 3, 3)))
         with pytest.raises(ValueError, match=r"dy must have the forward output's shape"):
             max_pool2d_backward(np.ones((1, 1, 3, 3)), x, 2)

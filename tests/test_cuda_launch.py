@@ -58,12 +58,15 @@ def test_other_warnings_still_reach_the_caller():
 @pytest.mark.cuda
 @pytest.mark.skipif(not cuda_status()[0], reason=f"CUDA not usable: {cuda_status()[1]}")
 def test_every_op_launches_through_the_launcher(monkeypatch):
-    from nutshell_lib.ops import conv, linear, pool
     from nutshell_lib.ops.device import is_simulator
 
     if not is_simulator():
         pytest.skip("a real GPU warns by itself; this test teaches the simulator to")
+    from numba import cuda
     from numba.cuda.simulator.kernel import FakeCUDAKernel
+
+    from nutshell_lib.kernels import cuda_conv
+    from nutshell_lib.ops import conv, gpu_steps, linear, pool
 
     configure = FakeCUDAKernel.__getitem__
 
@@ -78,13 +81,16 @@ def test_every_op_launches_through_the_launcher(monkeypatch):
         x, w = rng.standard_normal((1, 1, 4, 4)), rng.standard_normal((2, 1, 3, 3))
         y = conv.conv2d(x, w, device="cuda")
         conv.conv2d_backward(y, x, w, device="cuda")
-        for forward, backward in ((pool.max_pool2d, pool.max_pool2d_backward), (pool.avg_pool2d, pool.avg_pool2d_backward)):
+        pools = ((pool.max_pool2d, pool.max_pool2d_backward), (pool.avg_pool2d, pool.avg_pool2d_backward))
+        for forward, backward in pools:
             backward(forward(x, 2, device="cuda"), x, 2, device="cuda")
         rows, weights = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
         out = linear.linear(rows, weights, np.zeros(2), device="cuda")
         linear.linear_backward(out, rows, weights, device="cuda")
+        on_gpu = cuda.to_device(rows)
+        gpu_steps.relu_backward(on_gpu, gpu_steps.relu(on_gpu))
+        gpu_steps.softmax_cross_entropy(on_gpu, np.array([0, 1, 2]))
+        gpu_steps.sgd_update(on_gpu, on_gpu, {}, 0.1, 0.9, False, 0.0)
     with pytest.raises(UserWarning, match="Grid size"), warnings.catch_warnings():
-        warnings.simplefilter("error")  # the planted warning does fire outside the launcher
-        configure_warning = FakeCUDAKernel.__getitem__
-        from nutshell_lib.kernels import cuda_conv
-        configure_warning(cuda_conv.conv_backward_bias, (1, 1))
+        warnings.simplefilter("error")
+        cuda_conv.conv_backward_bias[1, 1]  # the planted warning fires wherever the launcher is not used

@@ -7,9 +7,10 @@ On the CPU the convolution is one matrix product: im2col copies every input wind
 the BLAS multiplies the (K, C*R*S) filter matrix by the (C*R*S, N*Ho*Wo) column matrix, and the
 backward pass multiplies by the transposes and adds the columns back (col2im). Each thread takes a
 share of the batch and does all of its work (the BLAS on one thread; see ``threads``), a few images
-at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. On a GPU, direct kernels
-compute each output element (see ``nutshell_lib.kernels.cuda_conv``); which device runs and where
-the results live follows the rule in ``device``: device arrays in, device arrays out.
+at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. On a GPU, the tiled kernel
+runs the same products, reading the columns straight from the images instead of building them (an
+implicit GEMM, see ``nutshell_lib.kernels.cuda_conv``). Which device runs and where the results
+live follows the rule in ``device``: device arrays in, device arrays out.
 """
 from __future__ import annotations
 
@@ -196,32 +197,52 @@ def _backward_images(first_image, last_image, dy, x, w, stride, padding, dx):
     return dw
 
 
+def _geometry(x, w, stride, padding, out_shape):
+    """The kernels' (C, H, W, K, R, S, Ho, Wo, sh, sw, ph, pw)."""
+    return (*x.shape[1:], w.shape[0], *w.shape[2:], *out_shape[2:], *stride, *padding)
+
+
 def _forward_cuda(x, w, b, stride, padding, out_shape):
-    """y (N, K, Ho, Wo) on the GPU for x (N, C, H, W), w (K, C, R, S), b (K,) (copied there if on the host)."""
+    """y (N, K, Ho, Wo) on the GPU for x (N, C, H, W), w (K, C, R, S), b (K,) (copied there if on the
+    host): the (K, C*R*S) filter matrix times the implicit columns, then the bias."""
     from numba import cuda
 
     from ..kernels import cuda_conv
-    from ..kernels.cuda_launch import launch
+    from ..kernels.cuda_launch import launch, launch_tiles
+    from ..kernels.cuda_tiled import TILE
 
+    x, w = to_gpu(x), to_gpu(w)
     y = cuda.device_array(out_shape, x.dtype)
-    launch(cuda_conv.conv_forward, y.size, to_gpu(x), to_gpu(w), to_gpu(b), *stride, *padding, y)
+    taps, positions = w.size // w.shape[0], y.size // w.shape[0]
+    filters = w.reshape(w.shape[0], taps)
+    launch_tiles(cuda_conv.forward_kernel(x.dtype.name), w.shape[0], positions, TILE,
+                 filters, x, y, w.shape[0], taps, positions, _geometry(x, w, stride, padding, out_shape))
+    launch(cuda_conv.add_channel_bias, y.size, y, to_gpu(b))
     return y
 
 
 def _backward_cuda(dy, x, w, stride, padding, input_grad):
-    """(dx, dw, db) on the GPU (dx None without input_grad) for dy, x, w (copied there if on the host)."""
+    """(dx, dw, db) on the GPU (dx None without input_grad) for dy, x, w (copied there if on the
+    host): the two products of the CPU's backward pass with implicit columns, and the bias sums."""
     from numba import cuda
 
     from ..kernels import cuda_conv
-    from ..kernels.cuda_launch import launch
+    from ..kernels.cuda_launch import launch, launch_tiles
+    from ..kernels.cuda_tiled import TILE
 
     dy, x, w = to_gpu(dy), to_gpu(x), to_gpu(w)
-    dw = cuda.to_device(np.zeros(w.shape, x.dtype))  # the weight and bias kernels add into these
-    db = cuda.to_device(np.zeros(w.shape[0], x.dtype))
-    launch(cuda_conv.conv_backward_weight, x.shape[0] * dw.size, dy, x, *stride, *padding, dw)
-    launch(cuda_conv.conv_backward_bias, x.shape[0] * db.size, dy, db)
+    geometry = _geometry(x, w, stride, padding, dy.shape)
+    out_channels, taps = w.shape[0], w.size // w.shape[0]
+    positions = dy.size // out_channels
+    dw = cuda.device_array(w.shape, x.dtype)
+    launch_tiles(cuda_conv.weight_gradient_kernel(x.dtype.name), out_channels, taps, TILE,
+                 dy, x, dw.reshape(out_channels, taps), out_channels, positions, taps, geometry)
+    db = cuda.to_device(np.zeros(out_channels, x.dtype))  # the bias kernel adds into it
+    launch(cuda_conv.conv_backward_bias, x.shape[0] * out_channels, dy, db)
     dx = None
     if input_grad:
         dx = cuda.device_array(x.shape, x.dtype)
-        launch(cuda_conv.conv_backward_input, dx.size, dy, w, *stride, *padding, dx)
+        channels, pixels = x.shape[1], x.size // x.shape[1]
+        launch_tiles(cuda_conv.input_gradient_kernel(x.dtype.name), channels, pixels, TILE,
+                     w, dy, dx, channels, out_channels * w.shape[2] * w.shape[3], pixels, geometry)
     return dx, dw, db

@@ -5,7 +5,7 @@ Shapes: x (N, D) inputs, w (D, M) weights, b (M,) biases, y and dy (N, M).
 These are two or three BLAS products. Each of the kit's threads takes a block of the batch's rows
 and runs its products with the BLAS on one thread (see ``threads`` for why), so that a network
 of conv, pooling and dense layers keeps exactly as many threads busy as there are cores. On a GPU
-the products are the tiled kernel of ``nutshell_lib.kernels.cuda_linear``; which device runs and
+the products are the tiled kernel of ``nutshell_lib.kernels.cuda_tiled``; which device runs and
 where the results live follows the rule in ``device``: device arrays in, device arrays out.
 """
 from __future__ import annotations
@@ -114,6 +114,9 @@ def _matmul(a, a_transposed, b, b_transposed, c):
     tiled kernel for their dtype; the transposes are read in place, not copied."""
     from ..kernels import cuda_linear
     from ..kernels.cuda_launch import launch_tiles
+    from ..kernels.cuda_tiled import TILE
 
+    rows, cols = c.shape
+    inner = a.shape[0] if a_transposed else a.shape[1]
     kernel = cuda_linear.matmul_kernel(c.dtype.name, a_transposed, b_transposed)
-    launch_tiles(kernel, c.shape[0], c.shape[1], cuda_linear.TILE, a, b, c)
+    launch_tiles(kernel, rows, cols, TILE, a, b, c, rows, inner, cols, cuda_linear.NO_GEOMETRY)

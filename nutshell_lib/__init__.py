@@ -8,8 +8,11 @@ Functional ops (NCHW arrays, float32 or float64)::
     max_pool2d_backward(dy, x, size, *, stride=None, device="auto") -> dx
     avg_pool2d(x, size, *, stride=None, device="auto") -> y
     avg_pool2d_backward(dy, x, size, *, stride=None, device="auto") -> dx
-    linear(x, w, b) -> y                                      # y = x @ w + b, x (N, D), w (D, M)
-    linear_backward(dy, x, w) -> (dx, dw, db)
+    linear(x, w, b, *, device="auto") -> y                    # y = x @ w + b, x (N, D), w (D, M)
+    linear_backward(dy, x, w, *, device="auto") -> (dx, dw, db)
+
+An op runs where its data is: device arrays (``numba.cuda.to_device(x)``) in, device arrays out;
+NumPy arrays stay on the CPU unless ``device="cuda"`` (see docs/gpu.md).
 """
 from importlib.metadata import PackageNotFoundError, version
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .ops import gpu_steps
+from .ops.device import is_device_array
 from .ops.elementwise import sigmoid
+from .ops.validate import as_float_array
 
 
 def _float_array(name: str, value) -> np.ndarray:
@@ -31,19 +34,26 @@ def softmax_cross_entropy(logits, labels):
 
     logits: (N, C) raw class scores. labels: (N,) integer classes in [0, C), or (N, C) target
     distributions (e.g. one-hot rows). Returns (loss, dlogits) with dlogits (N, C) =
-    (softmax(logits) - target) / N.
+    (softmax(logits) - target) / N. With logits a device array (N,) labels only, and dlogits is a
+    device array (see ``ops.gpu_steps``).
     """
-    logits = _float_array("logits", logits)
+    on_gpu = is_device_array(logits)
+    logits = as_float_array("logits", logits, logits.ndim, "(N, C)") if on_gpu else _float_array("logits", logits)
     if logits.ndim != 2:
         raise ValueError(f"softmax_cross_entropy: logits must be (N, C), got shape {logits.shape}")
     N, C = logits.shape
-    labels = np.asarray(labels)
+    labels = np.asarray(labels)  # labels are small: on the GPU they come here to be checked
     if labels.shape == (N,):
         if labels.dtype.kind not in "iu" or (N and (labels.min() < 0 or labels.max() >= C)):
             raise ValueError(f"softmax_cross_entropy: labels (N,) must be integer classes in [0, {C}), "
                              f"got dtype {labels.dtype} with values in [{labels.min()}, {labels.max()}]")
+        if on_gpu:
+            return gpu_steps.softmax_cross_entropy(logits, labels)
         target = np.zeros_like(logits)
         target[np.arange(N), labels] = 1
+    elif on_gpu:
+        raise ValueError(f"softmax_cross_entropy: on the GPU, labels must be ({N},) integer classes so far, "
+                         f"got shape {labels.shape}")
     elif labels.shape == (N, C):
         target = labels.astype(logits.dtype)
     else:

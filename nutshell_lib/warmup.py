@@ -2,12 +2,13 @@
 import numpy as np
 
 from .ops.conv import conv2d, conv2d_backward
-from .ops.device import resolve_device
+from .ops.device import cuda_status, is_simulator
 from .ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
 
 def compile_all_kernels() -> None:
-    devices = ["cpu"] + (["cuda"] if resolve_device("auto") == "cuda" else [])
+    real_gpu = cuda_status()[0] and not is_simulator()  # the simulator compiles nothing worth warming
+    devices = ["cpu"] + (["cuda"] if real_gpu else [])
     for device in devices:
         for dtype in (np.float32, np.float64):
             x = np.ones((1, 2, 6, 6), dtype)

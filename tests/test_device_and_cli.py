@@ -35,10 +35,23 @@ def test_auto_never_picks_the_simulator(monkeypatch):
     assert resolve_device("cuda") == "cuda"
 
 
-def test_auto_picks_a_real_gpu(monkeypatch):
+class ForeignGpuArray:
+    """Stands for a CuPy or PyTorch CUDA array: all the rule looks at is the interface."""
+    __cuda_array_interface__ = {"shape": (2,), "typestr": "<f4", "data": (0, False), "version": 3}
+
+
+def test_auto_keeps_numpy_input_on_the_cpu_even_with_a_real_gpu(monkeypatch):
     monkeypatch.setattr(device_module, "cuda_status", lambda: (True, "CUDA GPU found"))
     monkeypatch.delenv("NUMBA_ENABLE_CUDASIM", raising=False)
-    assert resolve_device("auto") == "cuda"
+    assert resolve_device("auto") == "cpu"
+    assert resolve_device("auto", dict(x=np.ones(2), b=None)) == "cpu"
+    assert resolve_device("auto", dict(x=np.ones(2), w=ForeignGpuArray())) == "cuda"
+    assert resolve_device("cuda", dict(x=np.ones(2))) == "cuda"
+
+
+def test_cpu_refuses_gpu_arrays_by_name():
+    with pytest.raises(ValueError, match=r"device='cpu' was asked for, but w is a GPU array"):
+        resolve_device("cpu", dict(x=np.ones(2), w=ForeignGpuArray()))
 
 
 def test_as_float_array_converts_layout_and_keeps_float32():
@@ -92,3 +105,13 @@ def test_module_entry_point_runs_warm():
     result = subprocess.run([sys.executable, "-m", "nutshell_lib", "warm"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "Numba kernels ready" in result.stdout
+
+
+def test_moving_a_model_to_cuda_without_a_gpu_says_why(monkeypatch):
+    from nutshell_lib.layers import Dense, Sequential
+
+    monkeypatch.setattr(device_module, "cuda_status", lambda: (False, "no usable NVIDIA GPU or driver was found"))
+    model = Sequential([Dense(2, 3, rng=0)])
+    with pytest.raises(RuntimeError, match="device='cuda'.*no usable NVIDIA GPU"):
+        model.to("cuda")
+    assert type(model.params["0.W"]) is np.ndarray

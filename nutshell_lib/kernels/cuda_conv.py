@@ -1,107 +1,124 @@
-"""CUDA kernels for 2-D convolution, written directly over the NCHW arrays (no im2col).
+"""CUDA kernels for 2-D convolution: the three products as implicit GEMMs, and the biases.
 
-Forward and input-gradient kernels run one thread per output element and gather the sum they
-need, so no two threads write the same element. The weight and bias gradients are sums over the
-whole batch; one thread per (image, gradient element) sums its image's share and adds it to the
-gradient with an atomic add, which keeps the kernels short and gives N-fold more threads than
-elements of dw.
+Each product is the CPU's im2col product (see ``ops.conv``), run by the tiled kernel of
+``cuda_tiled`` with accessors that read the column matrix straight from the NCHW arrays, so no
+column matrix is built:
 
-Launch with ``kernel[blocks, THREADS](...)``; the caller copies arrays to and from the GPU.
+    forward        y   (K, N*Ho*Wo) = W (K, C*R*S) @ cols (C*R*S, N*Ho*Wo)
+    weight grad    dW  (K, C*R*S)   = dY (K, N*Ho*Wo) @ cols.T
+    input grad     dX  (C, N*H*W)   = W by channel (C, K*R*S) @ windows (K*R*S, N*H*W)
+
+where cols[(c, r, s), (n, i, j)] = x[n, c, i*sh - ph + r, j*sw - pw + s] (0 in the padding) and
+windows[(k, r, s), (n, h, w)] = dy[n, k, i, j] for the window (i, j) whose tap (r, s) lands on
+(h, w), 0 when none does. The input gradient gathers instead of scattering, so no two threads write
+the same element and no atomics are needed.
+
+``geometry`` is (C, H, W, K, R, S, Ho, Wo, sh, sw, ph, pw). The bias gradient sums with one thread
+per (image, channel) and an atomic add. Arrays are on the GPU already; ``ops.conv`` launches these
+with ``cuda_launch``.
 """
 from numba import cuda
 
-THREADS = 128  # threads per block
+from .cuda_tiled import element, store_element, tiled_product
 
 
-def _unravel(index, shape):
-    """The 4-D coordinates of element ``index`` of a C-ordered array of the given shape."""
-    last = index % shape[3]
-    index //= shape[3]
-    third = index % shape[2]
-    index //= shape[2]
-    return index // shape[1], index % shape[1], third, last
+@cuda.jit(device=True)
+def _split(index, middle, last):
+    """(a, b, c) with index = (a * middle + b) * last + c, 0 <= b < middle and 0 <= c < last: the
+    coordinates of a flat C-order index, e.g. (n, i, j) of a position over (N, Ho, Wo)."""
+    rest, c = index // last, index % last
+    return rest // middle, rest % middle, c
 
 
-def _conv_forward(x, w, b, stride_h, stride_w, pad_h, pad_w, y):
-    """y[n, k, i, j] = b[k] + sum over (c, r, s) of x[n, c, i*sh - ph + r, j*sw - pw + s] * w[k, c, r, s].
+@cuda.jit(device=True)
+def _image_column(x, tap, position, geometry):
+    """cols[tap, position]: tap = (c, r, s), position = (n, i, j), both flat in C order."""
+    _, height, width, _, kernel_h, kernel_w, out_h, out_w, stride_h, stride_w, pad_h, pad_w = geometry
+    c, r, s = _split(tap, kernel_h, kernel_w)
+    n, i, j = _split(position, out_h, out_w)
+    h = i * stride_h - pad_h + r
+    col = j * stride_w - pad_w + s
+    if 0 <= h < height and 0 <= col < width:
+        return x[n, c, h, col]
+    return x.dtype.type(0)
 
-    x: (N, C, H, W); w: (K, C, R, S); b: (K,); y: (N, K, Ho, Wo). One thread per element of y.
-    """
+
+@cuda.jit(device=True)
+def _image_column_transposed(x, position, tap, geometry):
+    return _image_column(x, tap, position, geometry)
+
+
+@cuda.jit(device=True)
+def _output_gradient(dy, k, position, geometry):
+    """dY[k, position] = dy[n, k, i, j] for position = (n, i, j)."""
+    n, i, j = _split(position, geometry[6], geometry[7])
+    return dy[n, k, i, j]
+
+
+@cuda.jit(device=True)
+def _store_output(y, k, position, value, geometry):
+    """y[n, k, i, j] = value for position = (n, i, j)."""
+    n, i, j = _split(position, geometry[6], geometry[7])
+    y[n, k, i, j] = value
+
+
+@cuda.jit(device=True)
+def _filter_by_channel(w, c, tap, geometry):
+    """w[k, c, r, s] for tap = (k, r, s)."""
+    k, r, s = _split(tap, geometry[4], geometry[5])
+    return w[k, c, r, s]
+
+
+@cuda.jit(device=True)
+def _window_gradient(dy, tap, pixel, geometry):
+    """windows[tap, pixel]: the gradient of the window whose tap (r, s) lands on the pixel (h, w),
+    tap = (k, r, s), pixel = (n, h, w); 0 when no window does (h + ph - r not a multiple of the
+    stride, or outside the output)."""
+    _, height, width, _, kernel_h, kernel_w, out_h, out_w, stride_h, stride_w, pad_h, pad_w = geometry
+    k, r, s = _split(tap, kernel_h, kernel_w)
+    n, h, col = _split(pixel, height, width)
+    shifted_h, shifted_w = h + pad_h - r, col + pad_w - s
+    if shifted_h < 0 or shifted_w < 0 or shifted_h % stride_h != 0 or shifted_w % stride_w != 0:
+        return dy.dtype.type(0)
+    i, j = shifted_h // stride_h, shifted_w // stride_w
+    if i >= out_h or j >= out_w:
+        return dy.dtype.type(0)
+    return dy[n, k, i, j]
+
+
+@cuda.jit(device=True)
+def _store_input(dx, c, pixel, value, geometry):
+    """dx[n, c, h, w] = value for pixel = (n, h, w)."""
+    n, h, col = _split(pixel, geometry[1], geometry[2])
+    dx[n, c, h, col] = value
+
+
+def forward_kernel(dtype_name: str):
+    """y = W @ cols: a = w as a (K, C*R*S) matrix, b = x (N, C, H, W), c = y (N, K, Ho, Wo)."""
+    return tiled_product(element, _image_column, _store_output, dtype_name)
+
+
+def weight_gradient_kernel(dtype_name: str):
+    """dW = dY @ cols.T: a = dy (N, K, Ho, Wo), b = x (N, C, H, W), c = dw as a (K, C*R*S) matrix."""
+    return tiled_product(_output_gradient, _image_column_transposed, store_element, dtype_name)
+
+
+def input_gradient_kernel(dtype_name: str):
+    """dX = W by channel @ windows: a = w (K, C, R, S), b = dy (N, K, Ho, Wo), c = dx (N, C, H, W)."""
+    return tiled_product(_filter_by_channel, _window_gradient, _store_input, dtype_name)
+
+
+@cuda.jit
+def add_channel_bias(y, b):
+    """y[n, k, i, j] += b[k]. y: (N, K, Ho, Wo); b: (K,). One thread per element of y."""
     index = cuda.grid(1)
-    if index >= y.size:
-        return
-    _, channels, height, width = x.shape
-    kernel_h, kernel_w = w.shape[2], w.shape[3]
-    n, k, i, j = unravel(index, y.shape)
-    total = b[k]
-    for c in range(channels):
-        for r in range(kernel_h):
-            h = i * stride_h - pad_h + r
-            if h < 0 or h >= height:
-                continue
-            for s in range(kernel_w):
-                col = j * stride_w - pad_w + s
-                if 0 <= col < width:
-                    total += x[n, c, h, col] * w[k, c, r, s]
-    y[n, k, i, j] = total
+    if index < y.size:
+        n_and_k, i, j = _split(index, y.shape[2], y.shape[3])
+        y[n_and_k // y.shape[1], n_and_k % y.shape[1], i, j] += b[n_and_k % y.shape[1]]
 
 
-def _conv_backward_input(dy, w, stride_h, stride_w, pad_h, pad_w, dx):
-    """dx[n, c, h, x] = sum of dy[n, k, i, j] * w[k, c, r, s] over the windows (i, j) whose tap (r, s)
-    lands on (h, x), i.e. i*sh - ph + r = h and j*sw - pw + s = x.
-
-    dy: (N, K, Ho, Wo); w: (K, C, R, S); dx: (N, C, H, W). One thread per element of dx.
-    """
-    index = cuda.grid(1)
-    if index >= dx.size:
-        return
-    out_channels, _, kernel_h, kernel_w = w.shape
-    out_h, out_w = dy.shape[2], dy.shape[3]
-    n, c, h, col = unravel(index, dx.shape)
-    total = dx.dtype.type(0)
-    for r in range(kernel_h):
-        # Only taps r with (h + ph - r) a non-negative multiple of the stride come from a window.
-        shifted_h = h + pad_h - r
-        if shifted_h < 0 or shifted_h % stride_h != 0 or shifted_h // stride_h >= out_h:
-            continue
-        i = shifted_h // stride_h
-        for s in range(kernel_w):
-            shifted_w = col + pad_w - s
-            if shifted_w < 0 or shifted_w % stride_w != 0 or shifted_w // stride_w >= out_w:
-                continue
-            j = shifted_w // stride_w
-            for k in range(out_channels):
-                total += dy[n, k, i, j] * w[k, c, r, s]
-    dx[n, c, h, col] = total
-
-
-def _conv_backward_weight(dy, x, stride_h, stride_w, pad_h, pad_w, dw):
-    """dw[k, c, r, s] += sum over (n, i, j) of dy[n, k, i, j] * x[n, c, i*sh - ph + r, j*sw - pw + s].
-
-    dy: (N, K, Ho, Wo); x: (N, C, H, W); dw: (K, C, R, S), zeroed by the caller. One thread per
-    (n, k, c, r, s): it sums over one image's output positions and adds that atomically to dw.
-    """
-    index = cuda.grid(1)
-    if index >= x.shape[0] * dw.size:
-        return
-    out_h, out_w = dy.shape[2], dy.shape[3]
-    height, width = x.shape[2], x.shape[3]
-    # n varies slowest, so the threads of a block share an image and tend to read nearby pixels.
-    n = index // dw.size
-    k, c, r, s = unravel(index % dw.size, dw.shape)
-    total = dw.dtype.type(0)
-    for i in range(out_h):
-        h = i * stride_h - pad_h + r
-        if h < 0 or h >= height:
-            continue
-        for j in range(out_w):
-            col = j * stride_w - pad_w + s
-            if 0 <= col < width:
-                total += dy[n, k, i, j] * x[n, c, h, col]
-    cuda.atomic.add(dw, (k, c, r, s), total)
-
-
-def _conv_backward_bias(dy, db):
+@cuda.jit
+def conv_backward_bias(dy, db):
     """db[k] += sum over (n, i, j) of dy[n, k, i, j]. dy: (N, K, Ho, Wo); db: (K,), zeroed by the
     caller. One thread per (n, k), adding atomically to db[k]."""
     index = cuda.grid(1)
@@ -115,10 +132,3 @@ def _conv_backward_bias(dy, db):
         for j in range(out_w):
             total += dy[n, k, i, j]
     cuda.atomic.add(db, k, total)
-
-
-unravel = cuda.jit(_unravel, device=True)
-conv_forward = cuda.jit(_conv_forward)
-conv_backward_input = cuda.jit(_conv_backward_input)
-conv_backward_weight = cuda.jit(_conv_backward_weight)
-conv_backward_bias = cuda.jit(_conv_backward_bias)

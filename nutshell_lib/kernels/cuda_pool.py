@@ -6,15 +6,13 @@ atomics are needed, even when windows overlap (stride < size). Windows are visit
 order, the order in which the CPU kernels scatter, so both devices round identically.
 
 Arrays are C-contiguous stacks of planes, (P, H, W) with P = N * C, on the GPU;
-``nutshell_lib.ops.pool`` validates them and moves them there and back. Importing this module imports ``numba.cuda``: the ops import it only when a GPU is used.
+``nutshell_lib.ops.pool`` validates them and launches the kernels with ``cuda_launch.launch``, one
+thread per output element. Importing this module imports ``numba.cuda``: the ops import it only
+when a GPU is used.
 """
-import warnings
-
 from numba import cuda
 
 from .cpu_pool import _first_max, _window_max
-
-THREADS_PER_BLOCK = 256
 
 window_max = cuda.jit(device=True)(_window_max)
 first_max = cuda.jit(device=True)(_first_max)
@@ -108,12 +106,3 @@ def avg_pool_backward(dy, dx, size_h, size_w, stride_h, stride_w):
                 total += dy[p, i, j]
         dx[p, h, w] = total / (size_h * size_w)
 
-
-def launch(kernel, element_count, *args):
-    """Run ``kernel`` with one thread per element (``element_count`` > 0)."""
-    blocks = (element_count + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-    # Small arrays give small grids; Numba warns about low occupancy then, but a course network's
-    # last pooling layer is legitimately small and the warning would only alarm learners.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Grid size")
-        kernel[blocks, THREADS_PER_BLOCK](*args)

@@ -4,17 +4,27 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erf
 
+from ..ops import gpu_steps
+from ..ops.device import is_device_array, to_gpu
 from ..ops.elementwise import sigmoid
-from .base import Layer
+from .base import Layer, as_array
 
 
 class Activation(Layer):
     """An element-wise function f with derivative f'. Subclasses define ``_forward`` and
-    ``_local_gradient`` (f' evaluated from the stored input x and output y)."""
+    ``_local_gradient`` (f' evaluated from the stored input x and output y), and for device arrays
+    ``_forward_gpu(x)`` and ``_backward_gpu(dy, x)`` (only ReLU has them so far)."""
+
+    _forward_gpu = _backward_gpu = None
 
     def forward(self, x, training=True):
         """x (any shape) -> y = f(x), same shape."""
-        x = np.asarray(x)
+        x = as_array(x)
+        if is_device_array(x):
+            if self._forward_gpu is None:
+                raise TypeError(f"{self!r} runs on the CPU only so far; got a GPU array of shape {x.shape}")
+            self.x, self.y = x, self._forward_gpu(x)
+            return self.y
         if x.dtype.kind not in "biuf":
             raise TypeError(f"{self!r}: expected a real-valued input array, got dtype {x.dtype}")
         if x.dtype.kind != "f":
@@ -27,6 +37,8 @@ class Activation(Layer):
         """dy (shape of y) -> dx = dy * f'(x)."""
         x, y = self._saved("x", "y")
         dy = self._check_dy(dy, y.shape)
+        if is_device_array(x):
+            return self._backward_gpu(dy, x)
         return dy * self._local_gradient(x, y)
 
 
@@ -56,6 +68,12 @@ class ReLU(Activation):
 
     def _local_gradient(self, x, y):
         return x > 0
+
+    def _forward_gpu(self, x):
+        return gpu_steps.relu(x)
+
+    def _backward_gpu(self, dy, x):
+        return gpu_steps.relu_backward(to_gpu(dy), x)
 
 
 class LeakyReLU(Activation):

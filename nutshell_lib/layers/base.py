@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.device import is_device_array, resolve_device, to_gpu
+
 
 class Layer:
     """Base class: a layer without parameters. Subclasses override forward and backward."""
@@ -63,8 +65,25 @@ class Layer:
             raise RuntimeError(f"{self!r}: backward was called before forward")
         return values if len(values) > 1 else values[0]
 
+    def to(self, device: str) -> "Layer":
+        """Move the parameters, gradients and buffers to ``device`` ("cuda" or "cpu") and return self.
+
+        On "cuda" they become device arrays, so forward and backward run on the GPU when given a
+        device-array input (the ops follow the data, see ``ops.device``) and an optimizer made
+        afterwards updates them there. Create the optimizer after ``to``: it keeps per-parameter
+        state by name, on the device the parameters were on.
+        """
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"{self!r}: to() takes 'cpu' or 'cuda', got {device!r}")
+        if device == "cuda":
+            resolve_device("cuda")  # a clear error where CUDA is not usable
+        for arrays in (self.params, self.grads, self.buffers):
+            for name, array in arrays.items():
+                arrays[name] = to_gpu(array) if device == "cuda" else to_host(array)
+        return self
+
     def _check_dy(self, dy, expected_shape: tuple) -> np.ndarray:
-        dy = np.asarray(dy)
+        dy = as_array(dy)
         if dy.shape != tuple(expected_shape):
             raise ValueError(f"{self!r}: backward expected dy of the output's shape {tuple(expected_shape)}, got {dy.shape}")
         return dy
@@ -79,7 +98,7 @@ def check_input(layer: Layer, x, layout: str, **sizes: int) -> np.ndarray:
     required length, e.g. ``C=3``. The error shows what was expected, e.g.
     ``Dense(4 -> 3): expected input (N, ..., 4), got (2, 5)``.
     """
-    x = np.asarray(x)
+    x = as_array(x)
     if x.dtype.kind not in "biuf":
         raise TypeError(f"{layer!r}: expected a real-valued input array, got dtype {x.dtype}")
     axes = [axis.strip() for axis in layout.strip("()").split(",")]
@@ -91,7 +110,29 @@ def check_input(layer: Layer, x, layout: str, **sizes: int) -> np.ndarray:
     else:
         rank_fits = x.ndim == len(axes)
         position = {axis: index for index, axis in enumerate(axes)}
-    if not rank_fits or any(x.shape[position[name]] != size for name, size in sizes.items()):
+    shape = tuple(x.shape)  # the simulator's device arrays take no negative index into their shape
+    if not rank_fits or any(shape[position[name]] != size for name, size in sizes.items()):
         expected = "(" + ", ".join(str(sizes.get(axis, axis)) for axis in axes) + ")"
-        raise ValueError(f"{layer!r}: expected input {expected}, got {x.shape}")
+        raise ValueError(f"{layer!r}: expected input {expected}, got {shape}")
     return x
+
+
+def as_array(x):
+    """``x`` as an array where it is: a device array as it is (never copied to the host), else NumPy."""
+    return x if is_device_array(x) else np.asarray(x)
+
+
+def to_host(array):
+    """A device array copied to a NumPy array; a NumPy array as it is."""
+    return array.copy_to_host() if is_device_array(array) else array
+
+
+def cast(x, dtype):
+    """``x`` in ``dtype``: a NumPy array converted (no copy when it has it), a device array as it is
+    (the ops refuse one of another dtype with a clear error rather than convert it on the GPU)."""
+    return x if is_device_array(x) else x.astype(dtype, copy=False)
+
+
+def flat_rows(x, width: int):
+    """``x`` (..., width) as a (rows, width) matrix: a view for contiguous arrays, on either device."""
+    return x.reshape(x.size // width, width)

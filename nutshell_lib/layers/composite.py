@@ -111,3 +111,9 @@ class Composite(Layer):
 
     def _new_frozen(self):
         return ChildFrozen(self)
+
+    def to(self, device: str) -> "Composite":
+        """Move every part's arrays to ``device`` (see ``Layer.to``) and return self."""
+        for child in self.children.values():
+            child.to(device)
+        return self

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..ops.conv import conv2d, conv2d_backward
 from ..ops.validate import named, output_size, pair
-from .base import Layer, check_input
+from .base import Layer, cast, check_input
 from .init import check_dtype, check_positive_int, he_normal, make_rng
 
 
@@ -52,7 +52,7 @@ class Conv2D(Layer):
             if output_size(length, window, step, pad) < 1:
                 raise ValueError(f"{self!r}: input {x.shape} has {axis}={length}, too small for the "
                                  f"{window}-wide kernel with padding {pad}")
-        self.x = x.astype(self.dtype, copy=False)
+        self.x = cast(x, self.dtype)
         y = conv2d(self.x, self.params["W"], self.params["b"], stride=self.stride, padding=self.padding,
                    device=self.device)
         self.output_shape = y.shape
@@ -64,6 +64,6 @@ class Conv2D(Layer):
         x = self._saved("x")
         dy = self._check_dy(dy, self.output_shape)
         dx, self.grads["W"], self.grads["b"] = conv2d_backward(
-            dy.astype(self.dtype, copy=False), x, self.params["W"], stride=self.stride, padding=self.padding,
+            cast(dy, self.dtype), x, self.params["W"], stride=self.stride, padding=self.padding,
             device=self.device, input_grad=self.input_grad)
         return dx

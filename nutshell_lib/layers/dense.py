@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops.linear import linear, linear_backward
-from .base import Layer, check_input
+from .base import Layer, cast, check_input, flat_rows
 from .init import check_dtype, check_positive_int, he_normal, make_rng
 
 
@@ -35,9 +35,9 @@ class Dense(Layer):
     def forward(self, x, training=True):
         """x (N, ..., in_features) -> y (N, ..., out_features), the map applied to every row x[n, ...]."""
         x = check_input(self, x, "(N, ..., in_features)", in_features=self.in_features)
-        self.x = x.astype(self.dtype, copy=False)
-        rows = self.x.reshape(-1, self.in_features)  # a view for contiguous x: leading axes become rows
-        y = linear(rows, self.params["W"], self.params["b"])  # x @ W + b
+        self.x = cast(x, self.dtype)
+        rows = flat_rows(self.x, self.in_features)  # a view for contiguous x: leading axes become rows
+        y = linear(rows, self.params["W"], self.params["b"])  # x @ W + b, where x and W are
         return y.reshape(x.shape[:-1] + (self.out_features,))
 
     def backward(self, dy):
@@ -47,6 +47,5 @@ class Dense(Layer):
         dy = self._check_dy(dy, x.shape[:-1] + (self.out_features,))
         # dx = dy @ W.T, grads["W"] = x.T @ dy, grads["b"] = dy summed over the rows
         dx, self.grads["W"], self.grads["b"] = linear_backward(
-            dy.astype(self.dtype, copy=False).reshape(-1, self.out_features), x.reshape(-1, self.in_features),
-            self.params["W"])
+            flat_rows(cast(dy, self.dtype), self.out_features), flat_rows(x, self.in_features), self.params["W"])
         return dx.reshape(x.shape)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.device import is_device_array
 from ..ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from ..ops.validate import named, output_size, pair
 from .base import Layer, check_input
@@ -40,6 +41,8 @@ class _Pool2D(Layer):
         if x.dtype.kind != "f":
             x = x.astype(np.float64)
         ph, pw = self.padding
+        if (ph or pw) and is_device_array(x):
+            raise ValueError(f"{self!r}: padding is not implemented for GPU arrays yet; use padding=0 or a NumPy input")
         if ph or pw:
             x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
         self.x = x

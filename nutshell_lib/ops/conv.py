@@ -7,8 +7,10 @@ On the CPU the convolution is one matrix product: im2col copies every input wind
 the BLAS multiplies the (K, C*R*S) filter matrix by the (C*R*S, N*Ho*Wo) column matrix, and the
 backward pass multiplies by the transposes and adds the columns back (col2im). Each thread takes a
 share of the batch and does all of its work (the BLAS on one thread; see ``threads``), a few images
-at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. On a GPU, direct kernels
-compute each output element (see ``nutshell_lib.kernels.cuda_conv``).
+at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. On a GPU, the tiled kernel
+runs the same products, reading the columns straight from the images instead of building them (an
+implicit GEMM, see ``nutshell_lib.kernels.cuda_conv``). Which device runs and where the results
+live follows the rule in ``device``: device arrays in, device arrays out.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import numpy as np
 
 from ..kernels.cpu_conv import col2im, im2col
 from .threads import COLUMN_CHUNK_ELEMENTS, run_blas_in_blocks
-from .device import resolve_device
+from .device import resolve_device, results, to_gpu
 from .validate import as_float_array, output_size, pair
 
 X_LAYOUT = "(N, C, H, W)"
@@ -30,7 +32,7 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, device="auto"):
     w: (K, C, R, S) filters: K output channels, each an R x S window over all C input channels.
     b: (K,) bias added to each output channel, or None for no bias.
     stride, padding: int or (h, w) pair; padding adds zeros around each image.
-    device: "auto" (a GPU when one is usable), "cpu" or "cuda".
+    device: "auto" (the GPU when an argument is a device array, else the CPU), "cpu" or "cuda".
 
     Returns y: (N, K, Ho, Wo) with y[n, k, i, j] = b[k] + sum over (c, r, s) of
     x_padded[n, c, i*sh + r, j*sw + s] * w[k, c, r, s].
@@ -42,8 +44,9 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, device="auto"):
         b = as_float_array("b", b, 1, "(K,)", dtype=x.dtype)
         if b.shape != (w.shape[0],):
             raise ValueError(f"b must have shape (K,) = ({w.shape[0]},) for w of shape {w.shape}, got shape {b.shape}")
-    if resolve_device(device) == "cuda":
-        return _forward_cuda(x, w, b, stride, padding, out_shape)
+    inputs = dict(x=x, w=w, b=b)
+    if resolve_device(device, inputs) == "cuda":
+        return results(inputs, _forward_cuda(x, w, b, stride, padding, out_shape))
     return _forward_cpu(x, w, b, stride, padding, out_shape)
 
 
@@ -65,8 +68,9 @@ def conv2d_backward(dy, x, w, *, stride=1, padding=0, device="auto", input_grad=
             f"dy must have the shape of conv2d's output (N, K, Ho, Wo) = {out_shape} for x of shape {x.shape}, "
             f"w of shape {w.shape}, stride {stride}, padding {padding}; got shape {dy.shape}"
         )
-    if resolve_device(device) == "cuda":
-        return _backward_cuda(dy, x, w, stride, padding, input_grad)
+    inputs = dict(dy=dy, x=x, w=w)
+    if resolve_device(device, inputs) == "cuda":
+        return results(inputs, *_backward_cuda(dy, x, w, stride, padding, input_grad))
     return _backward_cpu(dy, x, w, stride, padding, input_grad)
 
 
@@ -193,37 +197,52 @@ def _backward_images(first_image, last_image, dy, x, w, stride, padding, dx):
     return dw
 
 
-def _grid(n_items: int, threads: int) -> int:
-    return (n_items + threads - 1) // threads
+def _geometry(x, w, stride, padding, out_shape):
+    """The kernels' (C, H, W, K, R, S, Ho, Wo, sh, sw, ph, pw)."""
+    return (*x.shape[1:], w.shape[0], *w.shape[2:], *out_shape[2:], *stride, *padding)
 
 
 def _forward_cuda(x, w, b, stride, padding, out_shape):
-    """Copy x (N, C, H, W), w (K, C, R, S), b (K,) to the GPU, run the kernel, return y (N, K, Ho, Wo)."""
+    """y (N, K, Ho, Wo) on the GPU for x (N, C, H, W), w (K, C, R, S), b (K,) (copied there if on the
+    host): the (K, C*R*S) filter matrix times the implicit columns, then the bias."""
     from numba import cuda
 
     from ..kernels import cuda_conv
+    from ..kernels.cuda_launch import launch, launch_tiles
+    from ..kernels.cuda_tiled import TILE
 
+    x, w = to_gpu(x), to_gpu(w)
     y = cuda.device_array(out_shape, x.dtype)
-    blocks = _grid(y.size, cuda_conv.THREADS)
-    cuda_conv.conv_forward[blocks, cuda_conv.THREADS](cuda.to_device(x), cuda.to_device(w), cuda.to_device(b), *stride, *padding, y)
-    return y.copy_to_host()
+    taps, positions = w.size // w.shape[0], y.size // w.shape[0]
+    filters = w.reshape(w.shape[0], taps)
+    launch_tiles(cuda_conv.forward_kernel(x.dtype.name), w.shape[0], positions, TILE,
+                 filters, x, y, w.shape[0], taps, positions, _geometry(x, w, stride, padding, out_shape))
+    launch(cuda_conv.add_channel_bias, y.size, y, to_gpu(b))
+    return y
 
 
 def _backward_cuda(dy, x, w, stride, padding, input_grad):
-    """Copy dy, x, w to the GPU, run the three gradient kernels, return (dx, dw, db) as NumPy arrays."""
+    """(dx, dw, db) on the GPU (dx None without input_grad) for dy, x, w (copied there if on the
+    host): the two products of the CPU's backward pass with implicit columns, and the bias sums."""
     from numba import cuda
 
     from ..kernels import cuda_conv
+    from ..kernels.cuda_launch import launch, launch_tiles
+    from ..kernels.cuda_tiled import TILE
 
-    threads = cuda_conv.THREADS
-    dy_gpu, x_gpu, w_gpu = cuda.to_device(dy), cuda.to_device(x), cuda.to_device(w)
-    dw = cuda.to_device(np.zeros(w.shape, x.dtype))  # the weight and bias kernels add into these
-    db = cuda.to_device(np.zeros(w.shape[0], x.dtype))
-    batch = x.shape[0]
-    cuda_conv.conv_backward_weight[_grid(batch * dw.size, threads), threads](dy_gpu, x_gpu, *stride, *padding, dw)
-    cuda_conv.conv_backward_bias[_grid(batch * db.size, threads), threads](dy_gpu, db)
-    if not input_grad:
-        return None, dw.copy_to_host(), db.copy_to_host()
-    dx = cuda.device_array(x.shape, x.dtype)
-    cuda_conv.conv_backward_input[_grid(dx.size, threads), threads](dy_gpu, w_gpu, *stride, *padding, dx)
-    return dx.copy_to_host(), dw.copy_to_host(), db.copy_to_host()
+    dy, x, w = to_gpu(dy), to_gpu(x), to_gpu(w)
+    geometry = _geometry(x, w, stride, padding, dy.shape)
+    out_channels, taps = w.shape[0], w.size // w.shape[0]
+    positions = dy.size // out_channels
+    dw = cuda.device_array(w.shape, x.dtype)
+    launch_tiles(cuda_conv.weight_gradient_kernel(x.dtype.name), out_channels, taps, TILE,
+                 dy, x, dw.reshape(out_channels, taps), out_channels, positions, taps, geometry)
+    db = cuda.to_device(np.zeros(out_channels, x.dtype))  # the bias kernel adds into it
+    launch(cuda_conv.conv_backward_bias, x.shape[0] * out_channels, dy, db)
+    dx = None
+    if input_grad:
+        dx = cuda.device_array(x.shape, x.dtype)
+        channels, pixels = x.shape[1], x.size // x.shape[1]
+        launch_tiles(cuda_conv.input_gradient_kernel(x.dtype.name), channels, pixels, TILE,
+                     w, dy, dx, channels, out_channels * w.shape[2] * w.shape[3], pixels, geometry)
+    return dx, dw, db

@@ -1,13 +1,24 @@
-"""Choosing where an op runs: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+"""Choosing where an op runs: ``"cpu"``, ``"cuda"`` or ``"auto"``, and where its results live.
 
-``"auto"`` means a real CUDA GPU when one is usable, else the CPU. The CUDA simulator
-(``NUMBA_ENABLE_CUDASIM=1``) is never chosen by ``"auto"``: it is a debugging aid that runs
-kernels thread by thread in Python, thousands of times slower than the CPU kernels.
+The rule: an op runs where its data is, and its results stay there.
+
+- ``"auto"`` runs on the GPU when any array argument is a device array (anything with
+  ``__cuda_array_interface__``, such as ``numba.cuda.to_device(x)``), else on the CPU. NumPy input
+  stays on the CPU even when a GPU is present: copying a course-sized batch to the GPU and back
+  costs more than the CPU kernels take, so ``"auto"`` never makes a CPU workload slower.
+- ``"cuda"`` runs on the GPU; NumPy arguments are copied there and the results copied back.
+- ``"cpu"`` runs on the CPU and refuses device arrays (copy them with ``.copy_to_host()``).
+
+With any device array among the arguments, every result is a device array and nothing is copied
+back: a network whose data and parameters are on the GPU keeps them there from layer to layer.
+The CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) counts as a GPU for ``"cuda"``; it is a debugging
+aid that runs kernels thread by thread in Python, thousands of times slower than the CPU kernels.
 """
 from __future__ import annotations
 
 import functools
 import os
+import sys
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -49,15 +60,56 @@ def cuda_status() -> tuple[bool, str]:
     return False, reason
 
 
-def resolve_device(device) -> str:
-    """Map the ``device`` argument to ``"cpu"`` or ``"cuda"``, with a clear error otherwise."""
+def is_device_array(value) -> bool:
+    """Whether ``value`` is an array in GPU memory (Numba's, CuPy's, PyTorch's CUDA tensors...).
+
+    Needs no import of ``numba.cuda``: a simulator array (which lacks ``__cuda_array_interface__``)
+    can only exist once ``numba.cuda`` is imported, and is recognised by Numba's own marker.
+    """
+    if hasattr(value, "__cuda_array_interface__"):
+        return True
+    return "numba.cuda" in sys.modules and getattr(value, "__cuda_ndarray__", False) is True
+
+
+def resolve_device(device, arrays=()) -> str:
+    """Map the ``device`` argument to ``"cpu"`` or ``"cuda"`` for an op on ``arrays`` (its array
+    arguments, named: a dict name -> value, None allowed), with a clear error otherwise.
+
+    ``"auto"`` is ``"cuda"`` exactly when one of the arrays is a device array (see the module's rule).
+    """
     if not isinstance(device, str) or device not in DEVICES:
         raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    on_gpu = [name for name, value in dict(arrays).items() if is_device_array(value)]
     if device == "cpu":
+        if on_gpu:
+            raise ValueError(f"device='cpu' was asked for, but {', '.join(on_gpu)} is a GPU array; "
+                             "copy it with .copy_to_host() or use device='cuda' or 'auto'")
+        return "cpu"
+    if device == "auto" and not on_gpu:
         return "cpu"
     usable, reason = cuda_status()
-    if device == "cuda":
-        if not usable:
-            raise RuntimeError(f"device='cuda' was asked for, but CUDA is not usable here: {reason}. Use device='cpu' or 'auto'.")
-        return "cuda"
-    return "cuda" if usable and not is_simulator() else "cpu"
+    if not usable:
+        raise RuntimeError(f"device='cuda' was asked for, but CUDA is not usable here: {reason}. Use device='cpu' or 'auto'.")
+    return "cuda"
+
+
+def to_gpu(array):
+    """``array`` on the GPU as a Numba device array: a Numba device array as it is, another
+    device array wrapped without a copy, a NumPy array copied there."""
+    from numba import cuda
+
+    if getattr(array, "__cuda_ndarray__", False) is True:
+        return array
+    if hasattr(array, "__cuda_array_interface__"):
+        return cuda.as_cuda_array(array)
+    return cuda.to_device(array)
+
+
+def results(inputs, *arrays):
+    """An op's GPU results ``arrays`` as it returns them: device arrays when one of ``inputs`` (its
+    array arguments, as for ``resolve_device``) was on the GPU, else copied to NumPy arrays.
+    None stays None (a gradient that was not asked for)."""
+    if any(is_device_array(value) for value in dict(inputs).values()):
+        return arrays if len(arrays) > 1 else arrays[0]
+    host = tuple(None if array is None else array.copy_to_host() for array in arrays)
+    return host if len(host) > 1 else host[0]

@@ -4,12 +4,15 @@ Shapes: x (N, D) inputs, w (D, M) weights, b (M,) biases, y and dy (N, M).
 
 These are two or three BLAS products. Each of the kit's threads takes a block of the batch's rows
 and runs its products with the BLAS on one thread (see ``threads`` for why), so that a network
-of conv, pooling and dense layers keeps exactly as many threads busy as there are cores.
+of conv, pooling and dense layers keeps exactly as many threads busy as there are cores. On a GPU
+the products are the tiled kernel of ``nutshell_lib.kernels.cuda_tiled``; which device runs and
+where the results live follows the rule in ``device``: device arrays in, device arrays out.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .device import resolve_device, results, to_gpu
 from .threads import MULTIPLY_ADDS_PER_ELEMENT, run_blas_in_blocks
 from .validate import as_float_array
 
@@ -27,15 +30,19 @@ def _work(x, w) -> int:
     return x.shape[0] * x.shape[1] * w.shape[1] // MULTIPLY_ADDS_PER_ELEMENT
 
 
-def linear(x, w, b):
+def linear(x, w, b, *, device="auto"):
     """y = x @ w + b.
 
-    x: (N, D); w: (D, M); b: (M,). Returns y: (N, M) in x's dtype (float32 or float64).
+    x: (N, D); w: (D, M); b: (M,). device: "auto" (the GPU when an argument is a device array, else
+    the CPU), "cpu" or "cuda". Returns y: (N, M) in x's dtype (float32 or float64).
     """
     x, w = _check(x, w)
     b = as_float_array("b", b, 1, "(M,)", dtype=x.dtype)
     if b.shape != (w.shape[1],):
         raise ValueError(f"b must have shape (M,) = ({w.shape[1]},) for w of shape {w.shape}, got shape {b.shape}")
+    inputs = dict(x=x, w=w, b=b)
+    if resolve_device(device, inputs) == "cuda":
+        return results(inputs, _forward_cuda(x, w, b))
     y = np.empty((x.shape[0], w.shape[1]), x.dtype)
     run_blas_in_blocks(_forward_rows, x.shape[0], _work(x, w), x, w, b, y)
     return y
@@ -46,10 +53,10 @@ def _forward_rows(first, last, x, w, b, y):
     y[first:last] += b
 
 
-def linear_backward(dy, x, w):
-    """Gradients of a loss L through ``y = linear(x, w, b)``.
+def linear_backward(dy, x, w, *, device="auto"):
+    """Gradients of a loss L through ``y = linear(x, w, b, device=device)``.
 
-    dy: (N, M) dL/dy; x: (N, D) and w: (D, M), the forward pass's inputs.
+    dy: (N, M) dL/dy; x: (N, D) and w: (D, M), the forward pass's inputs; device as there.
     Returns (dx, dw, db): dx (N, D) = dy @ w.T, dw (D, M) = x.T @ dy, db (M,) = dy summed over N.
     """
     x, w = _check(x, w)
@@ -57,6 +64,9 @@ def linear_backward(dy, x, w):
     if dy.shape != (x.shape[0], w.shape[1]):
         raise ValueError(f"dy must have the shape of y (N, M) = {(x.shape[0], w.shape[1])} for x of shape "
                          f"{x.shape} and w of shape {w.shape}; got shape {dy.shape}")
+    inputs = dict(dy=dy, x=x, w=w)
+    if resolve_device(device, inputs) == "cuda":
+        return results(inputs, *_backward_cuda(dy, x, w))
     dx = np.empty_like(x)
     partial_dws = run_blas_in_blocks(_backward_rows, x.shape[0], 2 * _work(x, w), dy, x, w, dx)
     return dx, sum(partial_dws), dy.sum(axis=0)
@@ -66,3 +76,47 @@ def _backward_rows(first, last, dy, x, w, dx):
     """Fill dx[first:last]; return these rows' share of dw."""
     np.matmul(dy[first:last], w.T, out=dx[first:last])
     return x[first:last].T @ dy[first:last]
+
+
+def _forward_cuda(x, w, b):
+    """y (N, M) = x @ w + b on the GPU (arguments copied there if on the host)."""
+    from numba import cuda
+
+    from ..kernels import cuda_linear
+    from ..kernels.cuda_launch import launch
+
+    x, w, b = to_gpu(x), to_gpu(w), to_gpu(b)
+    y = cuda.device_array((x.shape[0], w.shape[1]), x.dtype)
+    _matmul(x, False, w, False, y)
+    launch(cuda_linear.add_row_vector, y.size, y, b)
+    return y
+
+
+def _backward_cuda(dy, x, w):
+    """(dx, dw, db) = (dy @ w.T, x.T @ dy, dy summed over N) on the GPU."""
+    from numba import cuda
+
+    from ..kernels import cuda_linear
+    from ..kernels.cuda_launch import launch
+
+    dy, x, w = to_gpu(dy), to_gpu(x), to_gpu(w)
+    dx = cuda.device_array(x.shape, x.dtype)
+    dw = cuda.device_array(w.shape, x.dtype)
+    db = cuda.device_array(w.shape[1], x.dtype)
+    _matmul(dy, False, w, True, dx)  # dy @ w.T
+    _matmul(x, True, dy, False, dw)  # x.T @ dy
+    launch(cuda_linear.column_sums, db.size, dy, db)
+    return dx, dw, db
+
+
+def _matmul(a, a_transposed, b, b_transposed, c):
+    """c (n, m) = op(a) @ op(b) on the GPU, op(a) being a.T when a_transposed (likewise b), with the
+    tiled kernel for their dtype; the transposes are read in place, not copied."""
+    from ..kernels import cuda_linear
+    from ..kernels.cuda_launch import launch_tiles
+    from ..kernels.cuda_tiled import TILE
+
+    rows, cols = c.shape
+    inner = a.shape[0] if a_transposed else a.shape[1]
+    kernel = cuda_linear.matmul_kernel(c.dtype.name, a_transposed, b_transposed)
+    launch_tiles(kernel, rows, cols, TILE, a, b, c, rows, inner, cols, cuda_linear.NO_GEOMETRY)

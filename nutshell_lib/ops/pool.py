@@ -7,15 +7,16 @@ or right edge are dropped, so
     Ho = (H - size_h) // stride_h + 1,    Wo = (W - size_w) // stride_w + 1.
 
 ``size`` and ``stride`` are an int (the same for both axes) or an (h, w) pair. Arrays may have any
-memory layout; float32 and float64 keep their dtype, other real dtypes become float64. Results are
-NumPy arrays on every device.
+memory layout; float32 and float64 keep their dtype, other real dtypes become float64. Device
+arrays in give device arrays out, NumPy arrays in NumPy arrays out, on either device (the rule is
+in ``device``).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..kernels import cpu_pool
-from .device import resolve_device
+from .device import resolve_device, results, to_gpu
 from .threads import run_in_blocks
 from .validate import as_float_array, output_size, pair
 
@@ -51,8 +52,8 @@ def _upstream_gradient(dy, x, output_shape):
     return dy
 
 
-def _run(device, kernel_name, inputs, output_shape, dtype, window):
-    """Run the kernel ``kernel_name`` of ``device`` on ``inputs``; return its NumPy output.
+def _run_cpu(kernel, inputs, output_shape, dtype, window):
+    """Run the CPU kernel on the NumPy ``inputs``; return its output (``output_shape``, ``dtype``).
 
     The kernels see every NCHW array as a stack of N * C planes (a free reshape).
     """
@@ -61,18 +62,26 @@ def _run(device, kernel_name, inputs, output_shape, dtype, window):
         return output
     planes = [array.reshape(-1, *array.shape[2:]) for array in inputs]
     output_planes = output.reshape(-1, *output_shape[2:])
-    if device == "cpu":
-        element_count = output.size + sum(array.size for array in planes)
-        run_in_blocks(getattr(cpu_pool, kernel_name), len(output_planes), element_count, *planes, output_planes, *window)
-        return output
+    element_count = output.size + sum(array.size for array in planes)
+    run_in_blocks(kernel, len(output_planes), element_count, *planes, output_planes, *window)
+    return output
+
+
+def _run_cuda(kernel, inputs, output_shape, dtype, window, arguments):
+    """Run the CUDA kernel, one thread per output element, on ``inputs`` (NumPy or device arrays);
+    return its output as a device array if one of the op's array ``arguments`` was one, else as a
+    NumPy array."""
     from numba import cuda
 
-    from ..kernels import cuda_pool
+    from ..kernels.cuda_launch import launch
 
-    device_output = cuda.device_array_like(output_planes)
-    device_inputs = [cuda.to_device(array) for array in planes]
-    cuda_pool.launch(getattr(cuda_pool, kernel_name), output.size, *device_inputs, device_output, *window)
-    return device_output.copy_to_host().reshape(output_shape)
+    def as_planes(shape):
+        return (shape[0] * shape[1], *shape[2:])
+
+    output = cuda.device_array(as_planes(output_shape), dtype)
+    planes = [to_gpu(array).reshape(*as_planes(array.shape)) for array in inputs]
+    launch(kernel, output.size, *planes, output, *window)
+    return results(arguments, output.reshape(*output_shape))
 
 
 def max_pool2d(x, size, *, stride=None, device="auto"):
@@ -83,15 +92,20 @@ def max_pool2d(x, size, *, stride=None, device="auto"):
     x : (N, C, H, W) array, the input.
     size : int or (size_h, size_w), the window.
     stride : int or (stride_h, stride_w), the step between windows; None means ``size``.
-    device : "auto", "cpu" or "cuda".
+    device : "auto" (the GPU when an argument is a device array, else the CPU), "cpu" or "cuda".
 
     Returns
     -------
     y : (N, C, Ho, Wo) array of x's dtype; a NaN in a window makes its output NaN.
     """
-    device = resolve_device(device)
+    arguments = dict(x=x)
+    device = resolve_device(device, arguments)
     x, window, output_shape = _pooling_geometry(x, size, stride)
-    return _run(device, "max_pool_forward", (x,), output_shape, x.dtype, window)
+    if device == "cuda":
+        from ..kernels import cuda_pool
+
+        return _run_cuda(cuda_pool.max_pool_forward, (x,), output_shape, x.dtype, window, arguments)
+    return _run_cpu(cpu_pool.max_pool_forward, (x,), output_shape, x.dtype, window)
 
 
 def max_pool2d_backward(dy, x, size, *, stride=None, device="auto"):
@@ -111,10 +125,15 @@ def max_pool2d_backward(dy, x, size, *, stride=None, device="auto"):
     -------
     dx : (N, C, H, W) array of x's dtype, the gradient of the loss with respect to x.
     """
-    device = resolve_device(device)
+    arguments = dict(dy=dy, x=x)
+    device = resolve_device(device, arguments)
     x, window, output_shape = _pooling_geometry(x, size, stride)
     dy = _upstream_gradient(dy, x, output_shape)
-    return _run(device, "max_pool_backward", (dy, x), x.shape, x.dtype, window)
+    if device == "cuda":
+        from ..kernels import cuda_pool
+
+        return _run_cuda(cuda_pool.max_pool_backward, (dy, x), x.shape, x.dtype, window, arguments)
+    return _run_cpu(cpu_pool.max_pool_backward, (dy, x), x.shape, x.dtype, window)
 
 
 def avg_pool2d(x, size, *, stride=None, device="auto"):
@@ -125,15 +144,20 @@ def avg_pool2d(x, size, *, stride=None, device="auto"):
     x : (N, C, H, W) array, the input.
     size : int or (size_h, size_w), the window.
     stride : int or (stride_h, stride_w), the step between windows; None means ``size``.
-    device : "auto", "cpu" or "cuda".
+    device : "auto" (the GPU when an argument is a device array, else the CPU), "cpu" or "cuda".
 
     Returns
     -------
     y : (N, C, Ho, Wo) array of x's dtype.
     """
-    device = resolve_device(device)
+    arguments = dict(x=x)
+    device = resolve_device(device, arguments)
     x, window, output_shape = _pooling_geometry(x, size, stride)
-    return _run(device, "avg_pool_forward", (x,), output_shape, x.dtype, window)
+    if device == "cuda":
+        from ..kernels import cuda_pool
+
+        return _run_cuda(cuda_pool.avg_pool_forward, (x,), output_shape, x.dtype, window, arguments)
+    return _run_cpu(cpu_pool.avg_pool_forward, (x,), output_shape, x.dtype, window)
 
 
 def avg_pool2d_backward(dy, x, size, *, stride=None, device="auto"):
@@ -152,7 +176,12 @@ def avg_pool2d_backward(dy, x, size, *, stride=None, device="auto"):
     -------
     dx : (N, C, H, W) array of x's dtype, the gradient of the loss with respect to x.
     """
-    device = resolve_device(device)
+    arguments = dict(dy=dy, x=x)
+    device = resolve_device(device, arguments)
     x, window, output_shape = _pooling_geometry(x, size, stride)
     dy = _upstream_gradient(dy, x, output_shape)
-    return _run(device, "avg_pool_backward", (dy,), x.shape, x.dtype, window)
+    if device == "cuda":
+        from ..kernels import cuda_pool
+
+        return _run_cuda(cuda_pool.avg_pool_backward, (dy,), x.shape, x.dtype, window, arguments)
+    return _run_cpu(cpu_pool.avg_pool_backward, (dy,), x.shape, x.dtype, window)

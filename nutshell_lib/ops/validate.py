@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .device import is_device_array, to_gpu
+
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
@@ -16,9 +18,16 @@ def as_float_array(name: str, value, ndim: int, layout: str, dtype=None) -> np.n
     ``layout`` names the axes for the error message, e.g. ``"(N, C, H, W)"``. Integer and bool
     arrays are converted to float64 (or to ``dtype`` when given), so ``conv2d(np.ones(...,
     dtype=int), ...)`` works; strings, objects and complex numbers are refused.
+
+    A device array (see ``device.is_device_array``) is checked the same way, with the same messages,
+    and returned as a Numba device array without a copy. It is never converted (that would need a
+    kernel and a second array on the GPU): it must already be C-contiguous float32 or float64, of
+    ``dtype`` when given.
     """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a numeric array {layout}, got {type(value).__name__}")
+    if is_device_array(value):
+        return _as_float_device_array(name, value, ndim, layout, dtype)
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype} with shape {array.shape}")
@@ -27,6 +36,24 @@ def as_float_array(name: str, value, ndim: int, layout: str, dtype=None) -> np.n
     if dtype is None:
         dtype = array.dtype if array.dtype in FLOAT_DTYPES else np.float64
     return np.ascontiguousarray(array, dtype=dtype)
+
+
+def _as_float_device_array(name: str, value, ndim: int, layout: str, dtype):
+    """``as_float_array`` for an array on the GPU; see there."""
+    array = to_gpu(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype} with shape {array.shape}")
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions {layout}, got shape {array.shape}")
+    wanted = FLOAT_DTYPES if dtype is None else (np.dtype(dtype),)
+    if array.dtype not in wanted:
+        names = " or ".join(np.dtype(d).name for d in wanted)
+        raise TypeError(f"{name} is a GPU array of dtype {array.dtype} (shape {array.shape}); GPU arrays are not "
+                        f"converted, so it must be {names}")
+    if array.size and not array.is_c_contiguous():
+        raise ValueError(f"{name} is a GPU array of shape {array.shape} that is not C-contiguous; GPU arrays are not "
+                         "copied, so pass a C-contiguous one")
+    return array
 
 
 def pair(name: str, value, minimum: int) -> tuple[int, int]:

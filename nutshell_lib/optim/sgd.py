@@ -1,6 +1,8 @@
 """Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay."""
 from __future__ import annotations
 
+from ..ops import gpu_steps
+from ..ops.device import is_device_array, to_gpu
 from ..ops.validate import named, real_number
 from .optimizer import Optimizer
 
@@ -23,6 +25,9 @@ class SGD(Optimizer):
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
     def _update(self, param, grad, lr, state):
+        if is_device_array(param):
+            gpu_steps.sgd_update(param, to_gpu(grad), state, lr, self.momentum, self.nesterov, self.weight_decay)
+            return
         if self.weight_decay:
             grad = grad + self.weight_decay * param
         if self.momentum:

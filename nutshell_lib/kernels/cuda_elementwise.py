@@ -1,0 +1,61 @@
+"""CUDA kernels for the steps of training that are not products: ReLU, the SGD update, and softmax
+cross-entropy. Elementwise kernels take flat (size,) views and run one thread per element; the loss
+runs one thread per row. Launch them with ``cuda_launch.launch``.
+"""
+import math
+
+from numba import cuda
+
+
+@cuda.jit
+def relu_forward(x, y):
+    """y = max(x, 0). x, y: (size,)."""
+    i = cuda.grid(1)
+    if i < y.size:
+        y[i] = x[i] if x[i] > 0 else 0
+
+
+@cuda.jit
+def relu_backward(dy, x, dx):
+    """dx = dy where x > 0, else 0 (the derivative at 0 taken as 0, as on the CPU). All (size,)."""
+    i = cuda.grid(1)
+    if i < dx.size:
+        dx[i] = dy[i] if x[i] > 0 else 0
+
+
+@cuda.jit
+def sgd_update(param, grad, velocity, lr, momentum, nesterov, weight_decay, first_step):
+    """One SGD step in place, as ``optim.SGD`` on the CPU: g = grad + weight_decay * param; with
+    momentum, velocity = g on the first step, else momentum * velocity + g; then
+    param -= lr * (g + momentum * velocity if nesterov else velocity), or lr * g without momentum.
+    param, grad, velocity: (size,); velocity is unused without momentum.
+    """
+    i = cuda.grid(1)
+    if i < param.size:
+        g = grad[i] + weight_decay * param[i] if weight_decay else grad[i]
+        if momentum:
+            velocity[i] = g if first_step else momentum * velocity[i] + g
+            g = g + momentum * velocity[i] if nesterov else velocity[i]
+        param[i] -= lr * g
+
+
+@cuda.jit
+def softmax_cross_entropy_rows(logits, labels, row_losses, dlogits):
+    """Per row n: row_losses[n] = log-sum-exp(logits[n]) - logits[n, labels[n]] (the maximum
+    subtracted first) and dlogits[n] = (softmax(logits[n]) - onehot(labels[n])) / N.
+    logits, dlogits: (N, C); labels: (N,) integer classes; row_losses: (N,). One thread per row.
+    """
+    n = cuda.grid(1)
+    rows, classes = logits.shape
+    if n < rows:
+        largest = logits[n, 0]
+        for c in range(1, classes):
+            largest = max(largest, logits[n, c])
+        total = logits.dtype.type(0)
+        for c in range(classes):
+            total += math.exp(logits[n, c] - largest)
+        log_total = math.log(total)
+        row_losses[n] = log_total - (logits[n, labels[n]] - largest)
+        for c in range(classes):
+            probability = math.exp(logits[n, c] - largest - log_total)
+            dlogits[n, c] = (probability - (1 if c == labels[n] else 0)) / rows

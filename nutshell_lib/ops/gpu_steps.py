@@ -1,0 +1,68 @@
+"""The steps of a training step that are not products, for arrays on the GPU: ReLU, softmax
+cross-entropy and the SGD update. The layers, the loss and the optimizer call these when their
+arrays are device arrays (see ``device``'s rule) and keep their NumPy code for NumPy arrays.
+
+Every function takes and returns Numba device arrays (the callers have validated them) and copies
+nothing to the host except the loss, one number.
+"""
+from __future__ import annotations
+
+
+def _flat(array):
+    """A (size,) view of a C-contiguous device array."""
+    return array.reshape(array.size)
+
+
+def relu(x):
+    """y = max(x, 0), x and y of any shape."""
+    from numba import cuda
+
+    from ..kernels import cuda_elementwise
+    from ..kernels.cuda_launch import launch
+
+    y = cuda.device_array(x.shape, x.dtype)
+    launch(cuda_elementwise.relu_forward, x.size, _flat(x), _flat(y))
+    return y
+
+
+def relu_backward(dy, x):
+    """dx = dy * (x > 0), all of x's shape."""
+    from numba import cuda
+
+    from ..kernels import cuda_elementwise
+    from ..kernels.cuda_launch import launch
+
+    dx = cuda.device_array(x.shape, x.dtype)
+    launch(cuda_elementwise.relu_backward, x.size, _flat(dy), _flat(x), _flat(dx))
+    return dx
+
+
+def softmax_cross_entropy(logits, labels):
+    """(loss, dlogits) for logits (N, C) on the GPU and labels (N,) integer classes (NumPy or device),
+    as ``losses.softmax_cross_entropy``: loss a float, dlogits (N, C) a device array."""
+    from numba import cuda
+
+    from ..kernels import cuda_elementwise
+    from ..kernels.cuda_launch import launch
+    from .device import to_gpu
+
+    rows = logits.shape[0]
+    row_losses = cuda.device_array(rows, logits.dtype)
+    dlogits = cuda.device_array(logits.shape, logits.dtype)
+    launch(cuda_elementwise.softmax_cross_entropy_rows, rows, logits, to_gpu(labels), row_losses, dlogits)
+    return float(row_losses.copy_to_host().sum()) / rows, dlogits
+
+
+def sgd_update(param, grad, state, lr, momentum, nesterov, weight_decay):
+    """One SGD step on ``param`` in place (see ``optim.SGD``); ``state`` holds the velocity."""
+    from numba import cuda
+
+    from ..kernels import cuda_elementwise
+    from ..kernels.cuda_launch import launch
+
+    first_step = "velocity" not in state
+    if momentum and first_step:
+        state["velocity"] = cuda.device_array(param.shape, param.dtype)
+    velocity = state["velocity"] if momentum else param  # the kernel reads it only with momentum
+    launch(cuda_elementwise.sgd_update, param.size, _flat(param), _flat(grad), _flat(velocity),
+           lr, momentum, nesterov, weight_decay, first_step)

@@ -36,8 +36,11 @@ def as_learner() -> list[str]:
     """The command prefix that runs a process as a user who cannot write the install."""
     nobody = [SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups"]
     if os.geteuid() == 0:
-        reaches_python = subprocess.run([*nobody, sys.executable, "-c", "pass"], capture_output=True).returncode == 0
-        return nobody if reaches_python else [SETPRIV, "--inh-caps=-all", "--bounding-set=-all"]
+        # nobody must reach this environment, not just an interpreter (a checkout under a private
+        # folder runs the base Python without the kit's packages)
+        reaches_environment = subprocess.run([*nobody, sys.executable, "-c", "import numba, numpy"],
+                                             capture_output=True).returncode == 0
+        return nobody if reaches_environment else [SETPRIV, "--inh-caps=-all", "--bounding-set=-all"]
     return []  # not root: the owner of a read-only folder cannot write it either
 
 

@@ -142,8 +142,8 @@ class Learner:
                     break
             result.seconds = time.monotonic() - began
             if not result.kernel_died:
-                outputs = await self.execute(socket, REPORT, result, "report")
-                result.report = json.loads(outputs[-1])
+                printed = "".join(await self.execute(socket, REPORT, result, "report", stream="stdout"))
+                result.report = json.loads(printed.strip().splitlines()[-1])  # the kernel may split a print
                 kernel = await self.call(self.server_api(f"/kernels/{kernel_id}"))
                 result.kernel_died = kernel["execution_state"] == "dead"
         finally:
@@ -151,8 +151,10 @@ class Learner:
             await self.call(self.server_api(f"/sessions/{session['id']}"), method="DELETE")
         return result
 
-    async def execute(self, socket, code: str, result: NotebookRun, label: str, learner_cell: bool = False) -> list[str]:
-        """Run ``code``; return its text outputs. Errors are recorded in ``result``, not raised."""
+    async def execute(self, socket, code: str, result: NotebookRun, label: str, learner_cell: bool = False,
+                      stream: str | None = None) -> list[str]:
+        """Run ``code``; return the texts it printed (on ``stream`` only, when given: "stdout" or
+        "stderr"). Errors are recorded in ``result``, not raised."""
         msg_id = uuid.uuid4().hex
         await socket.write_message(json.dumps({
             "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": self.name,
@@ -180,7 +182,7 @@ class Learner:
             if learner_cell and kind in ("stream", "display_data", "execute_result", "error") \
                     and self.run.first_output_s is None:
                 self.run.first_output_s = time.monotonic() - self.started
-            if kind == "stream":
+            if kind == "stream" and stream in (None, message["content"]["name"]):
                 texts.append(message["content"]["text"])
             elif kind == "error":
                 result.errors.append(f"{label}: {message['content']['ename']}: {message['content']['evalue']}")

@@ -14,13 +14,13 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ui_tests.lab_server import descendants, free_loopback_port, kill_if_same_process, process_stat
+from ui_tests.lab_server import (descendants, free_loopback_port, kill_if_same_process, process_stat,
+                                 wait_until_answering)
 
 REPO = Path(__file__).resolve().parents[1]
 PROXY = REPO / ".hub" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -111,16 +111,7 @@ class Hub:
             [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(config)],
             cwd=self.state, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
-        deadline = time.monotonic() + ready_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"JupyterHub exited with {self.process.returncode}; see {self.state}/hub.log")
-            try:
-                self.api("/")
-                return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.3)
-        raise RuntimeError(f"JupyterHub did not answer within {ready_timeout} s; see {self.state}/hub.log")
+        wait_until_answering(self.process, lambda: self.api("/"), "JupyterHub", self.state / "hub.log", ready_timeout)
 
     def add_learner(self, name: str) -> str:
         """Create the user and a token of their own (what they log in with); returns the token."""

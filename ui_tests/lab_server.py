@@ -97,6 +97,21 @@ def kill_if_same_process(pid: int, started: int) -> None:
             pass
 
 
+def wait_until_answering(process: subprocess.Popen, probe, name: str, log_path, timeout: float) -> None:
+    """Call ``probe()`` until it succeeds; fail with the log's path if ``process`` exits first or
+    ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}; see {log_path}")
+        try:
+            probe()
+            return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise RuntimeError(f"{name} did not answer within {timeout} s; see {log_path}")
+
+
 @dataclass
 class LabServer:
     root_dir: Path
@@ -142,16 +157,7 @@ class LabServer:
             command, cwd=self.root_dir, env=env, stdout=self.log_file, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + ready_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {self.process.returncode}; see {self.log_path}")
-            try:
-                self.api("/api/status")
-                return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.3)
-        raise RuntimeError(f"JupyterLab did not answer within {ready_timeout} s; see {self.log_path}")
+        wait_until_answering(self.process, lambda: self.api("/api/status"), "JupyterLab", self.log_path, ready_timeout)
 
     def kernelspecs(self) -> dict:
         return self.api("/api/kernelspecs")

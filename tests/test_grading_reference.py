@@ -587,25 +587,25 @@ def test_backward_pass_adds_the_shares_of_a_value_used_twice():
 def test_the_common_mistakes_of_exercise_14_are_named():
     q = QUESTIONS
     dout, out = args = cases("tanh_backward")[0]
-    right = [ref.tanh_backward(*args)]
-    assert "no second tanh" in q["tanh_backward"].diagnose(args, right, [dout * (1 - np.tanh(out) ** 2)])
+    right = {"dx": ref.tanh_backward(*args)}
+    assert "no second tanh" in q["tanh_backward"].diagnose(args, right, {"dx": dout * (1 - np.tanh(out) ** 2)})
     assert q["tanh_backward"].diagnose(args, right, right) is None
     grad = np.arange(6.0).reshape(2, 3)
-    args, right = (grad, (2, 1)), [ref.unbroadcast(grad, (2, 1))]
-    assert "keepdims=True" in q["unbroadcast"].diagnose(args, right, [grad])  # nothing summed but leading axes
+    args, right = (grad, (2, 1)), {"grad": ref.unbroadcast(grad, (2, 1))}
+    assert "keepdims=True" in q["unbroadcast"].diagnose(args, right, {"grad": grad})  # nothing summed but leading axes
     assert q["unbroadcast"].diagnose(args, right, right) is None
     args = (np.array([1.0, 2.0, 3.0]), (3, 3), 1, False)
-    right = [ref.sum_backward(*args)]
-    assert "expand_dims" in q["sum_backward"].diagnose(args, right, [np.broadcast_to(args[0], (3, 3))])
+    right = {"dx": ref.sum_backward(*args)}
+    assert "expand_dims" in q["sum_backward"].diagnose(args, right, {"dx": np.broadcast_to(args[0], (3, 3))})
     assert q["sum_backward"].diagnose(args, right, right) is None
     for nodes, root in cases("topological_order"):
-        right = [np.array(ref.topological_order(nodes, root))]
+        right = {"order": np.array(ref.topological_order(nodes, root))}
         kahn = breadth_first_order(nodes, root)
         diagnose = q["topological_order"].diagnose
-        if kahn != right[0].tolist():
-            assert "valid topological order" in diagnose((nodes, root), right, [np.array(kahn)])
+        if kahn != right["order"].tolist():
+            assert "valid topological order" in diagnose((nodes, root), right, {"order": np.array(kahn)})
         assert diagnose((nodes, root), right, right) is None
-        assert diagnose((nodes, root), right, [right[0][::-1]]) is None  # not valid: no such remark
+        assert diagnose((nodes, root), right, {"order": right["order"][::-1]}) is None  # not valid: no such remark
 
 
 def breadth_first_order(nodes, root):

@@ -32,11 +32,14 @@ def problem_line(number: int, message: str) -> str:
 
 def judge_case(question, number: int, args: tuple, expected: list, actual: list) -> CaseVerdict:
     """Compare one case's outputs with the reference and, when they are wrong, ask the question's
-    ``diagnose`` which common mistake they look like."""
+    ``diagnose`` which common mistake they look like. It gets both outputs keyed by the
+    question's output names, so when the learner returned a different number of arrays there is
+    nothing to name and no diagnosis."""
     comparison = compare(expected, actual, rtol=question.rtol, atol=question.atol, names=question.outputs)
     diagnosis = None
-    if not comparison.passed and question.diagnose is not None:
-        diagnosis = question.diagnose(args, expected, actual)
+    names = question.outputs
+    if not comparison.passed and question.diagnose is not None and len(expected) == len(actual) == len(names):
+        diagnosis = question.diagnose(args, dict(zip(names, expected)), dict(zip(names, actual)))
     return CaseVerdict(comparison.passed, case_line(number, comparison, question.gradient), diagnosis)
 
 

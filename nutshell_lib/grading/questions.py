@@ -31,10 +31,12 @@ class Question:
     """One graded function.
 
     ``outputs`` names what the function returns, in order (``("dx", "dw", "db")``), so feedback
-    says "dw differs" rather than "output 1 differs". ``diagnose(args, expected, actual)`` may
-    recognise a common mistake (a transposed result, a gradient off by the batch size) and return
-    a sentence that is shown before the general ``hint``; it returns None when it sees none.
-    ``diagnoses.recognise(outputs, *mistakes)`` builds one from reusable mistakes.
+    says "dw differs" rather than "output 1 differs". ``diagnose``, built with
+    ``diagnoses.recognise(*mistakes)`` from reusable mistakes, may recognise a common mistake (a
+    transposed result, a gradient off by the batch size) and return a sentence that is shown
+    before the general ``hint``; it returns None when it sees none. It gets the outputs by these
+    names (``feedback.judge_case``), and each mistake refers to them by name: a name that is not
+    one of ``outputs`` is a ValueError when the question is defined.
 
     ``call`` says how the learner's code is called on a case: a Python expression evaluated in the
     learner's namespace with the case's arguments as ``args`` (by default ``name(*args)``), so
@@ -50,9 +52,18 @@ class Question:
     rtol: float = 1e-6
     atol: float = 1e-8
     outputs: tuple[str, ...] = ()
-    diagnose: Callable[[tuple, list, list], str | None] | None = None
+    diagnose: diagnoses.Diagnosis | None = None
     call: str = ""
     seconds: float | None = None      # its own time limit in the grader (None: ``--timeout``)
+
+    def __post_init__(self):
+        if self.diagnose is None:
+            return
+        if not isinstance(self.diagnose, diagnoses.Diagnosis):
+            raise TypeError(f"question {self.name!r}: diagnose must be built with diagnoses.recognise(...), "
+                            f"got {type(self.diagnose).__name__}")
+        # checked here, once, and bound to this question so that errors at use name it too
+        object.__setattr__(self, "diagnose", self.diagnose.for_question(self.name, self.outputs))
 
     @property
     def expression(self) -> str:
@@ -240,11 +251,11 @@ def _conv_shape(args, stride, padding):
 def _conv_forward_mistakes():
     stride, padding = (lambda args: args[3]), (lambda args: args[4])
     return (
-        diagnoses.when(lambda args, e, a: padding(args) > 0 and a["y"].shape != e["y"].shape
+        diagnoses.when("y", lambda args, e, a: padding(args) > 0 and a["y"].shape != e["y"].shape
                        and a["y"].shape == _conv_shape(args, stride(args), 0),
                        "y has the size of a convolution without padding: pad x with `padding` zeros on "
                        "each side of H and W first."),
-        diagnoses.when(lambda args, e, a: stride(args) > 1 and a["y"].shape != e["y"].shape
+        diagnoses.when("y", lambda args, e, a: stride(args) > 1 and a["y"].shape != e["y"].shape
                        and a["y"].shape == _conv_shape(args, 1, padding(args)),
                        "y has the size for stride 1: output pixel (i, j) reads the window starting at "
                        "(i * stride, j * stride)."),
@@ -645,18 +656,17 @@ EXERCISES = {exercise.name: exercise for exercise in (
         Question("sigmoid", 2, _logits, ref.sigmoid,
                  "1 / (1 + exp(-z)); for very negative z, exp(-z) overflows (a warning, and the result is "
                  "still right); exp(z) / (1 + exp(z)) there avoids it.", outputs=("s",),
-                 diagnose=diagnoses.recognise(("s",), diagnoses.non_finite(
+                 diagnose=diagnoses.recognise(diagnoses.non_finite(
                      "s", "exp(z) / (1 + exp(z)) is inf / inf for large positive z; use it only where z < 0"))),
         Question("binary_cross_entropy_with_logits", 4, _cross_entropy_case, ref.binary_cross_entropy_with_logits,
                  "With p = sigmoid(z): -log p = log(1 + exp(-z)) and -log(1 - p) = log(1 + exp(z)); "
                  "np.logaddexp(0, t) computes log(1 + exp(t)) for any t without overflow. "
                  "dL/dz = (sigmoid(z) - y) / N.", gradient=True, outputs=("loss", "dz"),
                  diagnose=diagnoses.recognise(
-                     ("loss", "dz"),
                      diagnoses.non_finite("loss", "log(sigmoid(z)) is log(0) = -inf once sigmoid(z) rounds to 0 "
                                           "(z below about -745), and log(1 - sigmoid(z)) once it rounds to 1 "
                                           "(z above about 37); write the loss with the logits instead"),
-                     diagnoses.when(_confidently_wrong_loss_too_small,
+                     diagnoses.when(("loss", "dz"), _confidently_wrong_loss_too_small,
                                     "the loss is too small on a case with a confidently wrong logit: clipping p "
                                     "(to 1 - 1e-12, say) caps an example's loss at about 28, where the right "
                                     "loss is about |z|; write the loss with the logits instead."),
@@ -670,7 +680,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "dL/dw = X.T @ (p - y) / N + weight_decay * w; dL/db = mean(p - y), the bias is not decayed.",
                  gradient=True, outputs=("w_new", "b_new", "loss"),
                  diagnose=diagnoses.recognise(
-                     ("w_new", "b_new", "loss"),
                      diagnoses.same_as("w_new", mistakes.step_w_without_decay, "w_new ignores the weight decay: "
                                        "the penalty weight_decay / 2 * ||w||**2 adds weight_decay * w to dL/dw."),
                      diagnoses.same_as("w_new", mistakes.step_w_uphill, "w_new moved uphill: gradient descent "
@@ -687,7 +696,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "min over the rows of y_i * (w . x_i + b) / ||w||, with ||w|| = np.linalg.norm(w).",
                  outputs=("margin",),
                  diagnose=diagnoses.recognise(
-                     ("margin",),
                      diagnoses.same_as("margin", mistakes.margin_not_normalised, "the margin is not divided by "
                                        "||w||: a score w . x + b grows when w and b are scaled, a distance does not."),
                      diagnoses.same_as("margin", mistakes.margin_without_labels, "the margin ignores the labels: "
@@ -701,7 +709,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "strictly smaller than the pocket's. The pocket starts as (zeros, 0.0, N).",
                  outputs=("w", "b", "errors"),
                  diagnose=diagnoses.recognise(
-                     ("w", "b", "errors"),
                      diagnoses.same_as("w", mistakes.pocket_w_last, "w is the weights at the end of the run, not "
                                        "the pocket's: keep a copy (w.copy()) when the errors drop; `best_w = w` "
                                        "is a second name for the array that `w +=` goes on changing."),
@@ -713,13 +720,12 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "With y = tanh(z), z = x @ w + b: dz = dout * (1 - y**2); then dx = dz @ w.T, "
                  "dw = x.T @ dz, db = dz summed over the batch.", gradient=True, outputs=("dx", "dw", "db"),
                  diagnose=diagnoses.recognise(
-                     ("dx", "dw", "db"),
                      diagnoses.same_as("dx", mistakes.dense_tanh_dx_without_slope, "the tanh's slope is "
                                        "missing: multiply dout by 1 - y**2 before the dense layer's gradients."),
                      diagnoses.same_as("dx", mistakes.dense_tanh_dx_tanh_twice, "the slope is 1 - y**2 with "
                                        "y = tanh(z) the output: you took tanh of the output once more."),
                      diagnoses.transposed("dw", "dw = x.T @ dz has the shape of w"),
-                     diagnoses.when(lambda args, e, a: a["db"].shape == args[0].shape,
+                     diagnoses.when("db", lambda args, e, a: a["db"].shape == args[0].shape,
                                     "db has one row per example: sum it over the batch (axis 0)."))),
         Question("mlp3_loss_and_grads", 6, _mlp3_case, ref.mlp3_loss_and_grads,
                  "Forward: h1 = tanh(X @ W1 + b1), h2 = tanh(h1 @ W2 + b2), scores = h2 @ W3 + b3; "
@@ -727,7 +733,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "Backward: the output layer, then each tanh layer: multiply by 1 - h**2, then dense.",
                  gradient=True, outputs=("loss", "dW1", "db1", "dW2", "db2", "dW3", "db3"),
                  diagnose=diagnoses.recognise(
-                     ("loss", "dW1", "db1", "dW2", "db2", "dW3", "db3"),
                      *(diagnoses.off_by_batch(name, _batch_size, too_small="softmax_cross_entropy's dscores "
                                               "already carry the 1/N; divide by N once only")
                        for name in ("dW1", "dW2", "dW3")),
@@ -740,22 +745,21 @@ EXERCISES = {exercise.name: exercise for exercise in (
         Question("conv2d_naive", 2, _conv_case, ref.conv2d,
                  "Pad first, then y[n, k, i, j] = sum(x_pad[n, :, i*stride:i*stride+R, j*stride:j*stride+S] "
                  "* w[k]) + b[k]; output size (H + 2*padding - R) // stride + 1.", outputs=("y",),
-                 diagnose=diagnoses.recognise(("y",), *_conv_forward_mistakes())),
+                 diagnose=diagnoses.recognise(*_conv_forward_mistakes())),
         Question("conv2d_im2col", 3, _conv_case, ref.conv2d,
                  "Build cols (N, C*R*S, P*Q): for each tap (r, s), x_pad[:, :, r:r + stride*P:stride, "
                  "s:s + stride*Q:stride] is that tap's value in every window; order the rows (c, r, s) like "
                  "w.reshape(K, C*R*S); then y = w_rows @ cols + b, reshaped to (N, K, P, Q).", outputs=("y",),
-                 diagnose=diagnoses.recognise(("y",), *_conv_forward_mistakes())),
+                 diagnose=diagnoses.recognise(*_conv_forward_mistakes())),
         Question("conv2d_backward_naive", 5, _conv_backward_case, ref.conv2d_backward,
                  "Mirror the forward loops: each window adds dy[n,k,i,j] * w[k] into dx_pad and "
                  "dy[n,k,i,j] * window into dw[k]; crop the padding off dx at the end.", gradient=True,
                  outputs=("dx", "dw", "db"),
                  diagnose=diagnoses.recognise(
-                     ("dx", "dw", "db"),
                      diagnoses.padding_not_cropped("dx", lambda args: args[4]),
                      diagnoses.assigned_not_added("dx", mistakes.conv2d_backward_dx_assigned,
                                                   partial(mistakes.conv2d_backward_dx_assigned, filters_summed=True)),
-                     diagnoses.when(lambda args, e, a: a["db"].shape != e["db"].shape and a["db"].ndim > 1,
+                     diagnoses.when("db", lambda args, e, a: a["db"].shape != e["db"].shape and a["db"].ndim > 1,
                                     "db sums dy over the batch and every position: dy.sum(axis=(0, 2, 3))."))),
     )),
     Exercise("05_pool", (
@@ -763,7 +767,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "Every input of window (i, j) gets dy[n, c, i, j] / size**2; with stride < size the windows "
                  "overlap, so add (+=), don't assign.", gradient=True, outputs=("dx",),
                  diagnose=diagnoses.recognise(
-                     ("dx",),
                      diagnoses.assigned_not_added("dx", mistakes.avg_pool_backward_assigned),
                      diagnoses.same_as("dx", lambda dy, x, size, stride: ref.avg_pool_backward(dy, x, size, stride)
                                        * size ** 2, "dx is size**2 times too large: the window's mean divides "
@@ -773,16 +776,15 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "then take the max of each size x size window every `stride`; output size "
                  "(H + 2*padding - size) // stride + 1.", outputs=("y",),
                  diagnose=diagnoses.recognise(
-                     ("y",),
                      diagnoses.same_as("y", mistakes.max_pool_zero_padded, "padding with zeros lets a 0 win "
                                        "windows of negative values at the border: pad with -np.inf."),
-                     diagnoses.when(lambda args, e, a: args[3] > 0 and a["y"].shape == ref.max_pool(*args[:3]).shape,
+                     diagnoses.when("y", lambda args, e, a: args[3] > 0
+                                    and a["y"].shape == ref.max_pool(*args[:3]).shape,
                                     "y has the size of pooling without padding: pad first."))),
         Question("max_pool_padded_backward", 4, _padded_pool_backward_case, ref.max_pool_backward,
                  "Send dy to the position of each window's max in the padded input; windows overlap when "
                  "stride < size, so add (+=); crop the padding off at the end.", gradient=True, outputs=("dx",),
                  diagnose=diagnoses.recognise(
-                     ("dx",),
                      diagnoses.padding_not_cropped("dx", lambda args: args[4]),
                      diagnoses.assigned_not_added("dx", mistakes.max_pool_backward_assigned),
                      diagnoses.same_as("dx", mistakes.max_pool_backward_zero_padded, "gradient is missing at "
@@ -861,7 +863,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "Mean and variance of each row (axis=1, keepdims=True, the biased variance); "
                  "y = gamma * (x - mean) / sqrt(var + eps) + beta.",
                  outputs=("y",), diagnose=diagnoses.recognise(
-                     ("y",),
                      diagnoses.same_as("y", mistakes.layernorm_over_the_batch, "y is batch norm: each column was "
                                        "standardised over the batch; layer norm takes each row (axis=1)."),
                      diagnoses.same_as("y", mistakes.layernorm_unbiased_variance, "the variance is divided by D - 1: "
@@ -872,7 +873,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "dgamma = sum over rows of dy * x_hat, dbeta = sum of dy; with g = dy * gamma, "
                  "dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps), means taken along each row.",
                  gradient=True, outputs=("dx", "dgamma", "dbeta"), diagnose=diagnoses.recognise(
-                     ("dx", "dgamma", "dbeta"),
                      diagnoses.same_as("dx", mistakes.layernorm_dx_with_constant_statistics, "dx = dy * gamma / std "
                                        "treats the row's mean and variance as constants, but both depend on every "
                                        "entry of the row."),
@@ -884,13 +884,12 @@ EXERCISES = {exercise.name: exercise for exercise in (
         Question("residual_block_forward", 1, _residual_inputs, ref.residual_block_forward,
                  "y = x + relu(x @ W1 + b1) @ W2 + b2: the block's output is added to its own input.",
                  outputs=("y",), diagnose=diagnoses.recognise(
-                     ("y",), diagnoses.same_as("y", mistakes.residual_without_the_skip, "y is F(x) alone: add the "
+                     diagnoses.same_as("y", mistakes.residual_without_the_skip, "y is F(x) alone: add the "
                                                "input x, the skip connection."))),
         Question("residual_block_backward", 3, _residual_backward_case, ref.residual_block_backward,
                  "Back through the second dense layer, the ReLU mask and the first dense layer as in "
                  "exercise 03; then add dy to dx for the skip.",
                  gradient=True, outputs=("dx", "dW1", "db1", "dW2", "db2"), diagnose=diagnoses.recognise(
-                     ("dx", "dW1", "db1", "dW2", "db2"),
                      diagnoses.same_as("dx", mistakes.residual_dx_without_the_skip, "dx misses the skip connection: "
                                        "y = x + F(x), so dy reaches x directly as well as through F."),
                      diagnoses.same_as("dx", mistakes.residual_dx_without_the_relu, "dx ignores the ReLU: it passes "
@@ -901,7 +900,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "Column 2i is sin(t / 10000**(2i / D)) and column 2i + 1 is cos of the same angle; t runs "
                  "over 0 .. T-1; an odd D ends with a sine column.", outputs=("positions",),
                  diagnose=diagnoses.recognise(
-                     ("positions",),
                      diagnoses.same_as("positions", mistakes.positions_sines_then_cosines, "all the sines come "
                                        "first and the cosines after them: here sine and cosine alternate, column "
                                        "2i the sine and 2i + 1 the cosine of the same angle."),
@@ -913,7 +911,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "above the diagonal (key j > query i) to -inf; softmax over the last axis after subtracting "
                  "each row's maximum; out = weights @ v.", outputs=("out",),
                  diagnose=diagnoses.recognise(
-                     ("out",),
                      diagnoses.same_as("out", mistakes.attention_without_the_scale, "the scores are not divided "
                                        "by sqrt(d), d = q.shape[2]."),
                      diagnoses.same_as("out", mistakes.attention_without_the_mask, "the causal mask is missing: "
@@ -926,7 +923,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "dS = P * (dP - sum(dP * P, axis=-1, keepdims=True)) (masked entries have P = 0, so they "
                  "get no gradient); dq = dS @ k / sqrt(d), dk = dS^T @ q / sqrt(d).",
                  gradient=True, outputs=("dq", "dk", "dv"), diagnose=diagnoses.recognise(
-                     ("dq", "dk", "dv"),
                      diagnoses.same_as("dq", mistakes.attention_dq_without_the_scale, "dq misses the 1 / sqrt(d) "
                                        "by which the scores were divided."),
                      diagnoses.same_as("dk", mistakes.attention_dk_without_the_scale, "dk misses the 1 / sqrt(d) "
@@ -938,16 +934,16 @@ EXERCISES = {exercise.name: exercise for exercise in (
         Question("tanh_backward", 1, _tanh_backward_case, ref.tanh_backward,
                  "d tanh(x)/dx = 1 - tanh(x)**2, and out is tanh(x): dx = dout * (1 - out**2).",
                  gradient=True, outputs=("dx",), diagnose=diagnoses.recognise(
-                     ("dx",), diagnoses.same_as("dx", mistakes.tanh_backward_tanh_twice, "out is tanh(x) already: "
+                     diagnoses.same_as("dx", mistakes.tanh_backward_tanh_twice, "out is tanh(x) already: "
                                                 "the local derivative is 1 - out**2, with no second tanh."))),
         Question("matmul_backward", 1, _matmul_backward_case, ref.matmul_backward,
                  "da = dout @ b.T and db = a.T @ dout; check the shapes: (N, M) @ (M, D) and (D, N) @ (N, M).",
                  gradient=True, outputs=("da", "db"), diagnose=diagnoses.recognise(
-                     ("da", "db"), diagnoses.transposed("da"), diagnoses.transposed("db"))),
+                     diagnoses.transposed("da"), diagnoses.transposed("db"))),
         Question("unbroadcast", 1.5, _unbroadcast_case, ref.unbroadcast,
                  "First sum grad over axis 0 until it has len(shape) axes; then, for every axis where shape "
                  "has size 1 and grad does not, sum with keepdims=True.", gradient=True, outputs=("grad",),
-                 diagnose=diagnoses.recognise(("grad",), diagnoses.same_as(
+                 diagnose=diagnoses.recognise(diagnoses.same_as(
                      "grad", mistakes.unbroadcast_leading_axes_only, "only the leading axes were summed: an input "
                      "axis of size 1 was copied too, so sum grad over it as well, with keepdims=True."))),
         Question("mul_backward", 1, _mul_backward_case, ref.mul_backward,
@@ -957,16 +953,16 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "Every summed entry gets dout: when keepdims is False, put the summed axes back with size 1 "
                  "(np.expand_dims(dout, axis)), then np.broadcast_to(..., input_shape); axis=None "
                  "sums every axis.", gradient=True, outputs=("dx",), diagnose=diagnoses.recognise(
-                     ("dx",), diagnoses.same_as("dx", mistakes.sum_backward_axes_not_restored, "dout was broadcast "
+                     diagnoses.same_as("dx", mistakes.sum_backward_axes_not_restored, "dout was broadcast "
                                                 "without putting the summed axes back, so it lined up with the wrong "
                                                 "axes: with keepdims=False, np.expand_dims(dout, axes) first."))),
         Question("topological_order", 1.5, _topological_case, ref.topological_order,
                  "Depth-first from root: visit(i) does nothing for a node already visited; otherwise it "
                  "visits nodes[i]['inputs'] in their order and then appends i.",
-                 outputs=("order",), diagnose=diagnoses.recognise(("order",), diagnoses.when(
-                     _valid_but_not_depth_first, "your order is a valid topological order, but not the depth-first "
-                     "one asked for: visit the inputs in the order they are listed and append a node when all its "
-                     "inputs are done."))),
+                 outputs=("order",), diagnose=diagnoses.recognise(diagnoses.when(
+                     "order", _valid_but_not_depth_first, "your order is a valid topological order, but not the "
+                     "depth-first one asked for: visit the inputs in the order they are listed and append a node "
+                     "when all its inputs are done."))),
         Question("backward_pass", 2.5, _graph_case, ref.backward_pass,
                  "Start every gradient at zeros and root's at 1; walk reversed(topological_order(nodes, root)) "
                  "and add (+=) each node's shares into its inputs' gradients: a value used twice gets both.",
@@ -978,7 +974,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "dz/dlog_var = eps * d sigma/d log_var = eps * sigma / 2. Multiply each by dz.",
                  gradient=True, outputs=("dmu", "dlog_var"),
                  diagnose=diagnoses.recognise(
-                     ("dmu", "dlog_var"),
                      diagnoses.same_as("dlog_var", lambda dz, eps, log_var: dz * eps * np.exp(0.5 * log_var),
                                        "dlog_var is twice too large: d/dv exp(v / 2) = exp(v / 2) / 2."),
                      diagnoses.same_as("dlog_var", lambda dz, eps, log_var: dz * eps,
@@ -991,7 +986,6 @@ EXERCISES = {exercise.name: exercise for exercise in (
                  "dlogits = (sigmoid(z) - x) / N, dmu = mu / N, dlog_var = (exp(log_var) - 1) / (2 N).",
                  gradient=True, outputs=("loss", "dlogits", "dmu", "dlog_var"),
                  diagnose=diagnoses.recognise(
-                     ("loss", "dlogits", "dmu", "dlog_var"),
                      diagnoses.non_finite("loss", "log(sigmoid(z)) is log(0) = -inf for a confidently wrong "
                                           "pixel; write the cross-entropy with the logits, np.logaddexp(0, z) - x z"),
                      diagnoses.same_as("loss", _vae_loss_pixel_mean, "the reconstruction is averaged over the "

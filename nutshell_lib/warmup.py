@@ -3,6 +3,7 @@ import numpy as np
 
 from .ops.conv import DIRECT_MAX_FILTERS, conv2d, conv2d_backward
 from .ops.device import cuda_status, is_simulator
+from .ops.elementwise import relu_backward
 from .ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
 
@@ -16,6 +17,8 @@ def compile_all_kernels() -> None:
                 w = np.ones((filters, 2, 3, 3), dtype)
                 y = conv2d(x, w, np.zeros(filters, dtype), padding=1, device=device)
                 conv2d_backward(y, x, w, padding=1, device=device)
+            if device == "cpu":
+                relu_backward(x, x)
             for forward, backward in ((max_pool2d, max_pool2d_backward), (avg_pool2d, avg_pool2d_backward)):
                 pooled = forward(x, 2, device=device)
                 backward(pooled, x, 2, device=device)

@@ -10,15 +10,19 @@ import numpy as np
 SCRIPT = """
 import json, numpy as np
 from nutshell_lib import avg_pool2d_backward, conv2d, conv2d_backward, max_pool2d, max_pool2d_backward
+from nutshell_lib.ops.elementwise import relu_backward
 rng = np.random.default_rng(0)
 x = rng.standard_normal((3, 2, 7, 6))
 w = rng.standard_normal((4, 2, 3, 2))
 y = conv2d(x, w, stride=(2, 1), padding=1, device="cpu")
 dx, dw, db = conv2d_backward(np.ones_like(y), x, w, stride=(2, 1), padding=1, device="cpu")
+direct = conv2d(x, w, padding=1, device="cpu")  # stride 1, 4 filters: the direct kernels
+ddx, ddw, _ = conv2d_backward(direct, x, w, padding=1, device="cpu")
 m = max_pool2d(x, 3, stride=2, device="cpu")
 dm = max_pool2d_backward(np.ones_like(m), x, 3, stride=2, device="cpu")
 da = avg_pool2d_backward(np.ones_like(m), x, 3, stride=2, device="cpu")
-print(json.dumps([a.tolist() for a in (y, dx, dw, m, dm, da)]))
+r = relu_backward(x[::-1], x)
+print(json.dumps([a.tolist() for a in (y, dx, dw, direct, ddx, ddw, m, dm, da, r)]))
 """
 
 

@@ -6,7 +6,7 @@ from scipy.special import erf
 
 from ..ops import gpu_steps
 from ..ops.device import is_device_array, to_gpu
-from ..ops.elementwise import sigmoid
+from ..ops.elementwise import relu_backward, sigmoid
 from .base import Layer, as_array
 
 
@@ -39,6 +39,9 @@ class Activation(Layer):
         dy = self._check_dy(dy, y.shape)
         if is_device_array(x):
             return self._backward_gpu(dy, x)
+        return self._backward_cpu(dy, x, y)
+
+    def _backward_cpu(self, dy, x, y):
         return dy * self._local_gradient(x, y)
 
 
@@ -68,6 +71,9 @@ class ReLU(Activation):
 
     def _local_gradient(self, x, y):
         return x > 0
+
+    def _backward_cpu(self, dy, x, y):
+        return relu_backward(dy, x)
 
     def _forward_gpu(self, x):
         return gpu_steps.relu(x)

@@ -17,7 +17,7 @@ from oracles import central_difference, conv2d_backward_loops, conv2d_loops
 
 pytestmark = pytest.mark.usefixtures("threads_even_for_small_arrays")
 
-KERNELS = ("im2col", "col2im", "direct_forward", "direct_weight_gradient", "direct_input_gradient")
+KERNELS = ("im2col", "col2im", "direct_forward", "direct_backward")
 
 
 @pytest.fixture(scope="module", autouse=True, params=["direct", "im2col"])
@@ -267,7 +267,7 @@ def test_backward_without_input_grad_gives_the_same_weight_grads(w_shape, stride
 def test_the_default_rule_picks_direct_kernels_for_few_filters_and_stride_1(monkeypatch, filters, stride, path):
     monkeypatch.setattr(conv_module, "DIRECT_MAX_FILTERS", 8)
     x, w = np.ones((2, 3, 8, 8)), np.ones((filters, 3, 3, 3))
-    unused = ("im2col", "col2im") if path == "direct" else ("direct_forward", "direct_weight_gradient", "direct_input_gradient")
+    unused = ("im2col", "col2im") if path == "direct" else ("direct_forward", "direct_backward")
     for name in unused:
         monkeypatch.setattr(conv_module, name, None)
     y = conv2d(x, w, stride=stride, padding=1, device="cpu")

@@ -8,47 +8,59 @@ The trick: lay each zero-padded image channel out flat, row after row (width Wp 
 stride 1, output (i, j) sits at flat position q = i*Wp + j, and kernel tap (r, s) reads the input at
 q + r*Wp + s. So one tap's contribution to a whole output channel is a single long, contiguous
 multiply-add, ``out[q] += w[k, c, r, s] * image[q + r*Wp + s]`` for q in range(L), with
-L = (Ho - 1)*Wp + Wo = Hp*Wp - (R - 1)*Wp - (S - 1): a loop the compiler vectorises. Positions with j >= Wo (the last S - 1 of each
-row of Wp) are computed and thrown away; that is the price of the long loop.
+L = (Ho - 1)*Wp + Wo: a loop the compiler vectorises. Positions with j >= Wo (the last S - 1 of each
+row of Wp) are computed and thrown away; that is the price of the long loop. The backward kernel
+spreads dy on rows of width Wp the same way, with zeros in the thrown-away columns, so that they
+add nothing.
 
-The backward kernels use the same layout, with dy spread on rows of width Wp and zeros in the
-thrown-away columns (``dy_rows``, (n, K, Ho*Wp)), so those columns add nothing.
-
-Indices are unsigned (``uint64``): with signed ones Numba must allow for negative indices counting
-from the end, which kept LLVM from vectorising the inner loops (5x slower, measured).
+Each kernel does the images [first_image, last_image) of the batch, one image at a time in scratch
+arrays of its own, so that the kit's threads (``ops.threads.run_in_blocks``) can call it directly,
+without Python code between the blocks. Indices into the flat rows are unsigned (``uint64``): with
+signed ones Numba must allow for negative indices counting from the end, which kept LLVM from
+vectorising the inner loops (5x slower, measured).
 """
+import numpy as np
 from numba import uint64
 
 from .jit import cpu_kernel
 
 
-def _row_length(plane_size, padded_width, kernel_h, kernel_w):
-    """L, the flat positions from the first output to the last: (Ho - 1)*Wp + Wo."""
-    return uint64(plane_size - (kernel_h - 1) * padded_width - (kernel_w - 1))
+def _pad_image(x, n, pad_h, pad_w, padded):
+    """padded (C, Hp*Wp) = image n of x (N, C, H, W) with zeros around it, each channel flat."""
+    channels, height, width = x.shape[1], x.shape[2], x.shape[3]
+    padded_width = width + 2 * pad_w
+    padded[:, :] = 0
+    for c in range(channels):
+        for h in range(height):
+            start = uint64((h + pad_h) * padded_width + pad_w)
+            for col in range(uint64(width)):
+                padded[c, start + col] = x[n, c, h, col]
 
 
-def _direct_forward(images, w, b, padded_width, y, rows):
-    """y[n, k, i, j] = b[k] + sum over (c, r, s) of w[k, c, r, s] * images[n, c, (i + r)*Wp + j + s].
+def _direct_forward(first_image, last_image, x, w, b, pad_h, pad_w, y):
+    """y[n, k, i, j] = b[k] + sum over (c, r, s) of w[k, c, r, s] * x_padded[n, c, i + r, j + s].
 
-    images: (n, C, Hp*Wp) zero-padded input, each channel flattened row by row; padded_width: Wp.
-    w: (K, C, R, S); b: (K,); y: (n, K, Ho, Wo), overwritten.
-    rows: (2, Ho*Wp) scratch. Two output channels share each pass over the input (an odd last
-    channel is paired with itself).
+    x: (N, C, H, W); w: (K, C, R, S); b: (K,); y: (N, K, Ho, Wo), images [first_image, last_image)
+    overwritten. Two output channels share each pass over the input (an odd last channel is
+    paired with itself).
     """
-    batch, channels, plane_size = images.shape
+    channels = x.shape[1]
     out_channels, _, kernel_h, kernel_w = w.shape
     out_h, out_w = y.shape[2], y.shape[3]
-    length = row_length(plane_size, padded_width, kernel_h, kernel_w)
-    width = uint64(padded_width)
-    first_row, second_row = rows[0], rows[1]
-    for n in range(batch):
+    width = uint64(x.shape[3] + 2 * pad_w)
+    length = uint64(out_h - 1) * width + uint64(out_w)
+    padded = np.empty((channels, (x.shape[2] + 2 * pad_h) * (x.shape[3] + 2 * pad_w)), x.dtype)
+    first_row = np.empty(length, x.dtype)
+    second_row = np.empty(length, x.dtype)
+    for n in range(first_image, last_image):
+        pad_image(x, n, pad_h, pad_w, padded)
         for k in range(0, out_channels, 2):
             other = min(k + 1, out_channels - 1)
             for q in range(length):
                 first_row[q] = b[k]
                 second_row[q] = b[other]
             for c in range(channels):
-                image = images[n, c]
+                image = padded[c]
                 for r in range(kernel_h):
                     for s in range(kernel_w):
                         first_weight, second_weight = w[k, c, r, s], w[other, c, r, s]
@@ -64,23 +76,37 @@ def _direct_forward(images, w, b, padded_width, y, rows):
                     y[n, other, i, j] = second_row[start + j]
 
 
-def _direct_weight_gradient(images, dy_rows, padded_width, dw):
-    """dw[k, c, r, s] += sum over (n, q) of dy_rows[n, k, q] * images[n, c, q + r*Wp + s].
+def _direct_backward(first_image, last_image, dy, x, w, pad_h, pad_w, input_grad, dx):
+    """Gradients through _direct_forward for the images [first_image, last_image).
 
-    images: (n, C, Hp*Wp) as in the forward pass; dy_rows: (n, K, Ho*Wp) dL/dy on rows of width Wp,
-    zero in the columns past Wo; dw: (K, C, R, S), added to. Two output channels share each pass
-    over the input.
+    dy: (N, K, Ho, Wo) dL/dy; x: (N, C, H, W) and w: (K, C, R, S) as in the forward pass.
+    Returns these images' share of dw, (K, C, R, S):
+    dw[k, c, r, s] = sum over (n, i, j) of dy[n, k, i, j] * x_padded[n, c, i + r, j + s].
+    With input_grad, also overwrites dx[n] (dx: (N, C, H, W)) with dL/dx: each tap's weight times
+    the whole of dy's channel, added at the tap's shift, then the padding cropped.
     """
-    batch, channels, plane_size = images.shape
-    out_channels, _, kernel_h, kernel_w = dw.shape
-    length = row_length(plane_size, padded_width, kernel_h, kernel_w)
-    width = uint64(padded_width)
-    for n in range(batch):
+    channels, height, in_w = x.shape[1], x.shape[2], x.shape[3]
+    out_channels, _, kernel_h, kernel_w = w.shape
+    out_h, out_w = dy.shape[2], dy.shape[3]
+    width = uint64(in_w + 2 * pad_w)
+    length = uint64(out_h - 1) * width + uint64(out_w)
+    plane = (height + 2 * pad_h) * (in_w + 2 * pad_w)
+    padded = np.empty((channels, plane), x.dtype)
+    padded_dx = np.empty(plane, x.dtype)
+    grad_rows = np.zeros((out_channels, out_h * (in_w + 2 * pad_w)), x.dtype)  # the columns past Wo stay 0
+    dw = np.zeros(w.shape, x.dtype)
+    for n in range(first_image, last_image):
+        pad_image(x, n, pad_h, pad_w, padded)
+        for k in range(out_channels):
+            for i in range(out_h):
+                start = uint64(i) * width
+                for j in range(uint64(out_w)):
+                    grad_rows[k, start + j] = dy[n, k, i, j]
         for k in range(0, out_channels, 2):
             other = min(k + 1, out_channels - 1)
-            first_grad, second_grad = dy_rows[n, k], dy_rows[n, other]
+            first_grad, second_grad = grad_rows[k], grad_rows[other]
             for c in range(channels):
-                image = images[n, c]
+                image = padded[c]
                 for r in range(kernel_h):
                     for s in range(kernel_w):
                         shift = uint64(r) * width + uint64(s)
@@ -93,35 +119,26 @@ def _direct_weight_gradient(images, dy_rows, padded_width, dw):
                         dw[k, c, r, s] += first_sum
                         if other != k:
                             dw[other, c, r, s] += second_sum
-
-
-def _direct_input_gradient(dy_rows, w, padded_width, dx_images):
-    """dx_images[n, c, q + r*Wp + s] = sum over (k, r, s) of w[k, c, r, s] * dy_rows[n, k, q].
-
-    dy_rows: (n, K, Ho*Wp) as in the weight gradient; w: (K, C, R, S); dx_images: (n, C, Hp*Wp),
-    overwritten with dL/d(padded input), each channel flattened row by row.
-    """
-    batch, channels, plane_size = dx_images.shape
-    out_channels, _, kernel_h, kernel_w = w.shape
-    length = row_length(plane_size, padded_width, kernel_h, kernel_w)
-    width = uint64(padded_width)
-    for n in range(batch):
+        if not input_grad:
+            continue
         for c in range(channels):
-            plane = dx_images[n, c]
-            for p in range(uint64(plane_size)):
-                plane[p] = 0
+            padded_dx[:] = 0
             for k in range(out_channels):
-                grad = dy_rows[n, k]
+                grad = grad_rows[k]
                 for r in range(kernel_h):
                     for s in range(kernel_w):
                         weight = w[k, c, r, s]
                         shift = uint64(r) * width + uint64(s)
                         for q in range(length):
-                            plane[shift + q] += weight * grad[q]
+                            padded_dx[shift + q] += weight * grad[q]
+            for h in range(height):
+                start = uint64((h + pad_h)) * width + uint64(pad_w)
+                for col in range(uint64(in_w)):
+                    dx[n, c, h, col] = padded_dx[start + col]
+    return dw
 
 
-row_length = cpu_kernel(_row_length)
+pad_image = cpu_kernel(_pad_image)
 direct_forward = cpu_kernel(_direct_forward)
-# Reassociating the sums lets the compiler split them over vector lanes; they still add the same terms.
-direct_weight_gradient = cpu_kernel(_direct_weight_gradient, reassociate=True)
-direct_input_gradient = cpu_kernel(_direct_input_gradient)
+# Reassociating dw's sums lets the compiler split them over vector lanes; they still add the same terms.
+direct_backward = cpu_kernel(_direct_backward, reassociate=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.cpu_conv import col2im, im2col
-from ..kernels.cpu_conv_direct import direct_forward, direct_input_gradient, direct_weight_gradient
+from ..kernels.cpu_conv_direct import direct_backward, direct_forward
 from .threads import COLUMN_CHUNK_ELEMENTS, run_blas_in_blocks, run_in_blocks
 from .device import resolve_device, results, to_gpu
 from .validate import as_float_array, output_size, pair
@@ -151,32 +151,14 @@ def _columns(x, w, stride, padding, out_shape):
     return col.reshape(col.shape[0], -1)
 
 
-def _flat_padded(images, padding):
-    """images (n, C, H, W) -> ((n, C, Hp*Wp) zero-padded, each channel flattened row by row; Wp)."""
-    count, channels, height, width = images.shape
-    pad_h, pad_w = padding
-    if padding == (0, 0):
-        return images.reshape(count, channels, -1), width
-    padded = np.zeros((count, channels, height + 2 * pad_h, width + 2 * pad_w), images.dtype)
-    padded[:, :, pad_h:pad_h + height, pad_w:pad_w + width] = images
-    return padded.reshape(count, channels, -1), width + 2 * pad_w
-
-
 def _forward_cpu(x, w, b, stride, padding, out_shape):
     """y (N, K, Ho, Wo) = (K, C*R*S) filter matrix @ (C*R*S, N*Ho*Wo) columns, plus b (K,)."""
     y = np.empty(out_shape, x.dtype)
     if _is_direct(w, stride, padding):
-        run_in_blocks(_direct_forward_images, x.shape[0], _column_elements(x, w, out_shape), x, w, b, padding, y)
+        run_in_blocks(direct_forward, x.shape[0], _column_elements(x, w, out_shape), x, w, b, *padding, y)
     else:
         _over_images(_forward_images, x, w, out_shape, x, w, b, stride, padding, y)
     return y
-
-
-def _direct_forward_images(first_image, last_image, x, w, b, padding, y):
-    """Fill y[first_image:last_image] with the direct kernel (one thread's share of _forward_cpu)."""
-    images, padded_width = _flat_padded(x[first_image:last_image], padding)
-    rows = np.empty((2, y.shape[2] * padded_width), x.dtype)
-    direct_forward(images, w, b, padded_width, y[first_image:last_image], rows)
 
 
 def _forward_images(first_image, last_image, x, w, b, stride, padding, y):
@@ -203,34 +185,11 @@ def _backward_cpu(dy, x, w, stride, padding, input_grad):
     dx = col2im(W.T @ dY), db = dy summed over (n, i, j). Shapes as in conv2d_backward."""
     dx = np.empty_like(x) if input_grad else None
     if _is_direct(w, stride, padding):
-        partial_dws = run_in_blocks(_direct_backward_images, x.shape[0], _column_elements(x, w, dy.shape),
-                                    dy, x, w, padding, dx)
+        partial_dws = run_in_blocks(direct_backward, x.shape[0], _column_elements(x, w, dy.shape),
+                                    dy, x, w, *padding, input_grad, np.empty((0,) * 4, x.dtype) if dx is None else dx)
     else:
         partial_dws = _over_images(_backward_images, x, w, dy.shape, dy, x, w, stride, padding, dx)
     return dx, sum(partial_dws).reshape(w.shape), dy.sum(axis=(0, 2, 3))
-
-
-def _direct_backward_images(first_image, last_image, dy, x, w, padding, dx):
-    """One thread's share of _backward_cpu with the direct kernels: fill dx[first_image:last_image]
-    (unless dx is None) and return these images' contribution to dw, (K, C, R, S)."""
-    images, padded_width = _flat_padded(x[first_image:last_image], padding)
-    count, out_channels, out_h, out_w = dy[first_image:last_image].shape
-    grad_rows = np.zeros((count, out_channels, out_h, padded_width), dy.dtype)
-    grad_rows[..., :out_w] = dy[first_image:last_image]
-    grad_rows = grad_rows.reshape(count, out_channels, -1)
-    dw = np.zeros(w.shape, x.dtype)
-    direct_weight_gradient(images, grad_rows, padded_width, dw)
-    if dx is None:
-        return dw
-    if padding == (0, 0):
-        direct_input_gradient(grad_rows, w, padded_width, dx[first_image:last_image].reshape(images.shape))
-        return dw
-    padded_dx = np.empty_like(images)
-    direct_input_gradient(grad_rows, w, padded_width, padded_dx)
-    (pad_h, pad_w), (height, width) = padding, x.shape[2:]
-    dx[first_image:last_image] = padded_dx.reshape(count, x.shape[1], -1, padded_width)[
-        :, :, pad_h:pad_h + height, pad_w:pad_w + width]
-    return dw
 
 
 def _backward_images(first_image, last_image, dy, x, w, stride, padding, dx):

@@ -50,6 +50,25 @@ def test_nothing_to_do_launches_nothing():
     assert kernel.launches == []
 
 
+def test_numba_cudas_own_performance_warning_is_an_error_here_but_not_the_small_grid_one():
+    """numba-cuda 0.30 raises its own class, not numba's (``pyproject.toml`` names both); the
+    simulator launches no real grids, so the warning is raised by hand."""
+    errors = pytest.importorskip("numba.cuda.core.errors")
+    from nutshell_lib.kernels.cuda_launch import _small_grids_allowed
+    from nutshell_lib.ops.device import is_simulator
+
+    if not is_simulator():
+        from numba.cuda import dispatcher  # the simulator has its own dispatcher
+
+        assert dispatcher.errors.NumbaPerformanceWarning is errors.NumbaPerformanceWarning
+    with pytest.raises(errors.NumbaPerformanceWarning):
+        warnings.warn(errors.NumbaPerformanceWarning("a host copy of a non-contiguous array"))
+    with _small_grids_allowed():
+        warnings.warn(errors.NumbaPerformanceWarning(SMALL_GRID))
+        with pytest.raises(errors.NumbaPerformanceWarning):
+            warnings.warn(errors.NumbaPerformanceWarning("a host copy of a non-contiguous array"))
+
+
 def test_other_warnings_still_reach_the_caller():
     with pytest.warns(UserWarning, match="something else"):
         launch(RecordingKernel("something else"), 4)

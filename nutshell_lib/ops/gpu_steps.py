@@ -1,11 +1,13 @@
 """The steps of a training step that are not products, for arrays on the GPU: ReLU, softmax
-cross-entropy and the SGD update. The layers, the loss and the optimizer call these when their
+cross-entropy and the SGD and Adam updates. The layers, the loss and the optimizer call these when their
 arrays are device arrays (see ``device``'s rule) and keep their NumPy code for NumPy arrays.
 
 Every function takes and returns Numba device arrays (the callers have validated them) and copies
 nothing to the host except the loss, one number.
 """
 from __future__ import annotations
+
+import math
 
 
 def _flat(array):
@@ -66,3 +68,22 @@ def sgd_update(param, grad, state, lr, momentum, nesterov, weight_decay):
     velocity = state["velocity"] if momentum else param  # the kernel reads it only with momentum
     launch(cuda_elementwise.sgd_update, param.size, _flat(param), _flat(grad), _flat(velocity),
            lr, momentum, nesterov, weight_decay, first_step)
+
+
+def adam_update(param, grad, state, lr, beta1, beta2, eps, weight_decay, decoupled):
+    """One Adam (``decoupled``: AdamW) step on ``param`` in place, one fused kernel (see
+    ``optim.Adam``); ``state`` holds the moment estimates m and v (device arrays of param's shape)
+    and the step count t."""
+    from numba import cuda
+
+    from ..kernels import cuda_elementwise
+    from ..kernels.cuda_launch import launch
+
+    first_step = not state
+    if first_step:  # the kernel writes m and v before it reads them on the first step
+        state.update(m=cuda.device_array(param.shape, param.dtype), v=cuda.device_array(param.shape, param.dtype), t=0)
+    state["t"] += 1
+    t = state["t"]
+    launch(cuda_elementwise.adam_update, param.size, _flat(param), _flat(grad), _flat(state["m"]), _flat(state["v"]),
+           lr, beta1, beta2, eps, weight_decay, decoupled, first_step, lr / (1.0 - beta1 ** t),
+           math.sqrt(1.0 - beta2 ** t))

@@ -85,7 +85,7 @@ def test_every_op_launches_through_the_launcher(monkeypatch):
     from numba.cuda.simulator.kernel import FakeCUDAKernel
 
     from nutshell_lib.kernels import cuda_conv
-    from nutshell_lib.ops import conv, gpu_steps, linear, pool
+    from nutshell_lib.ops import conv, elementwise, gpu_steps, linear, pool
 
     configure = FakeCUDAKernel.__getitem__
 
@@ -107,7 +107,8 @@ def test_every_op_launches_through_the_launcher(monkeypatch):
         out = linear.linear(rows, weights, np.zeros(2), device="cuda")
         linear.linear_backward(out, rows, weights, device="cuda")
         on_gpu = cuda.to_device(rows)
-        gpu_steps.relu_backward(on_gpu, gpu_steps.relu(on_gpu))
+        relu = elementwise.RELU
+        gpu_steps.activation_backward(relu, on_gpu, on_gpu, gpu_steps.activation(relu, on_gpu, 0.0), 0.0)
         gpu_steps.softmax_cross_entropy(on_gpu, np.array([0, 1, 2]))
         gpu_steps.sgd_update(on_gpu, on_gpu, {}, 0.1, 0.9, False, 0.0)
     with pytest.raises(UserWarning, match="Grid size"), warnings.catch_warnings():

@@ -1,26 +1,11 @@
-"""CUDA kernels for the steps of training that are not products: ReLU, the SGD and Adam updates,
-and softmax cross-entropy. Elementwise kernels take flat (size,) views and run one thread per element; the loss
-runs one thread per row. Launch them with ``cuda_launch.launch``.
+"""CUDA kernels for the steps of training that are not products: the SGD and Adam updates and
+softmax cross-entropy (the activations are in ``cuda_activations``). The updates take flat (size,)
+views and run one thread per element; the loss runs one thread per row. Launch them with
+``cuda_launch.launch``.
 """
 import math
 
 from numba import cuda
-
-
-@cuda.jit
-def relu_forward(x, y):
-    """y = max(x, 0). x, y: (size,)."""
-    i = cuda.grid(1)
-    if i < y.size:
-        y[i] = x[i] if x[i] > 0 else 0
-
-
-@cuda.jit
-def relu_backward(dy, x, dx):
-    """dx = dy where x > 0, else 0 (the derivative at 0 taken as 0, as on the CPU). All (size,)."""
-    i = cuda.grid(1)
-    if i < dx.size:
-        dx[i] = dy[i] if x[i] > 0 else 0
 
 
 @cuda.jit

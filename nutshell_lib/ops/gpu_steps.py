@@ -1,6 +1,7 @@
-"""The steps of a training step that are not products, for arrays on the GPU: ReLU, softmax
-cross-entropy and the SGD and Adam updates. The layers, the loss and the optimizer call these when their
-arrays are device arrays (see ``device``'s rule) and keep their NumPy code for NumPy arrays.
+"""The steps of a training step that are not products, for arrays on the GPU: the element-wise
+activations, softmax cross-entropy and the SGD and Adam updates. The layers, the loss and the
+optimizers call these when their arrays are device arrays (see ``device``'s rule) and keep their
+NumPy code for NumPy arrays.
 
 Every function takes and returns Numba device arrays (the callers have validated them) and copies
 nothing to the host except the loss, one number.
@@ -15,27 +16,30 @@ def _flat(array):
     return array.reshape(array.size)
 
 
-def relu(x):
-    """y = max(x, 0), x and y of any shape."""
+def activation(function, x, parameter):
+    """y = f(x) for the element-wise ``function`` (an ``elementwise.Elementwise``, e.g. ``SIGMOID``)
+    with its ``parameter`` (LeakyReLU's slope, else unused); x and y of any shape."""
     from numba import cuda
 
-    from ..kernels import cuda_elementwise
+    from ..kernels import cuda_activations
     from ..kernels.cuda_launch import launch
 
+    forward, _ = cuda_activations.kernels(function.formulas)
     y = cuda.device_array(x.shape, x.dtype)
-    launch(cuda_elementwise.relu_forward, x.size, _flat(x), _flat(y))
+    launch(forward, x.size, _flat(x), _flat(y), parameter)
     return y
 
 
-def relu_backward(dy, x):
-    """dx = dy * (x > 0), all of x's shape."""
+def activation_backward(function, dy, x, y, parameter):
+    """dx = dy * f'(x) for ``activation``'s function, from its input x and output y; all of x's shape."""
     from numba import cuda
 
-    from ..kernels import cuda_elementwise
+    from ..kernels import cuda_activations
     from ..kernels.cuda_launch import launch
 
+    _, backward = cuda_activations.kernels(function.formulas)
     dx = cuda.device_array(x.shape, x.dtype)
-    launch(cuda_elementwise.relu_backward, x.size, _flat(dy), _flat(x), _flat(dx))
+    launch(backward, x.size, _flat(dy), _flat(x), _flat(y), _flat(dx), parameter)
     return dx
 
 

@@ -111,6 +111,8 @@ def test_every_op_launches_through_the_launcher(monkeypatch):
         gpu_steps.activation_backward(relu, on_gpu, on_gpu, gpu_steps.activation(relu, on_gpu, 0.0), 0.0)
         gpu_steps.softmax_cross_entropy(on_gpu, np.array([0, 1, 2]))
         gpu_steps.sgd_update(on_gpu, on_gpu, {}, 0.1, 0.9, False, 0.0)
+        gpu_steps.adam_update(on_gpu, on_gpu, {}, 0.1, 0.9, 0.999, 1e-8, 0.0, False)
+        gpu_steps.crop(gpu_steps.pad(cuda.to_device(x), (1, 1), -np.inf), (1, 1))
     with pytest.raises(UserWarning, match="Grid size"), warnings.catch_warnings():
         warnings.simplefilter("error")
         cuda_conv.conv_backward_bias[1, 1]  # the planted warning fires wherever the launcher is not used

@@ -16,6 +16,12 @@ def _flat(array):
     return array.reshape(array.size)
 
 
+def _planes(array):
+    """A (N * C, H, W) view of a C-contiguous (N, C, H, W) device array."""
+    batch, channels, height, width = array.shape
+    return array.reshape(batch * channels, height, width)
+
+
 def activation(function, x, parameter):
     """y = f(x) for the element-wise ``function`` (an ``elementwise.Elementwise``, e.g. ``SIGMOID``)
     with its ``parameter`` (LeakyReLU's slope, else unused); x and y of any shape."""
@@ -41,6 +47,33 @@ def activation_backward(function, dy, x, y, parameter):
     dx = cuda.device_array(x.shape, x.dtype)
     launch(backward, x.size, _flat(dy), _flat(x), _flat(y), _flat(dx), parameter)
     return dx
+
+
+def pad(x, padding, fill):
+    """x (N, C, H, W) with ``padding`` (pad_h, pad_w) rows and columns of ``fill`` on each side:
+    (N, C, H + 2 pad_h, W + 2 pad_w), as ``np.pad(x, ..., constant_values=fill)``."""
+    from numba import cuda
+
+    from ..kernels import cuda_pool
+    from ..kernels.cuda_launch import launch
+
+    (pad_h, pad_w), (batch, channels, height, width) = padding, x.shape
+    padded = cuda.device_array((batch, channels, height + 2 * pad_h, width + 2 * pad_w), x.dtype)
+    launch(cuda_pool.pad_planes, padded.size, _planes(x), _planes(padded), pad_h, pad_w, fill)
+    return padded
+
+
+def crop(padded, padding):
+    """The inverse of ``pad``: padded (N, C, H + 2 pad_h, W + 2 pad_w) -> (N, C, H, W), contiguous."""
+    from numba import cuda
+
+    from ..kernels import cuda_pool
+    from ..kernels.cuda_launch import launch
+
+    (pad_h, pad_w), (batch, channels, height, width) = padding, padded.shape
+    cropped = cuda.device_array((batch, channels, height - 2 * pad_h, width - 2 * pad_w), padded.dtype)
+    launch(cuda_pool.crop_planes, cropped.size, _planes(padded), _planes(cropped), pad_h, pad_w)
+    return cropped
 
 
 def softmax_cross_entropy(logits, labels):

@@ -90,3 +90,18 @@ def test_gradient_clipping_on_the_gpu_is_refused_before_training():
     np.testing.assert_array_equal(model.params["0.W"].copy_to_host(), before)
     with pytest.raises(TypeError, match=r"clip_grad_norm runs on the CPU only so far; the gradients 0.W, 0.b, "):
         clip_grad_norm(model, 1.0)
+
+
+def test_early_stopping_puts_the_best_gpu_weights_back_as_on_the_cpu():
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((4, 3)), rng.integers(0, 2, 4)
+    models = [Sequential([Dense(3, 2, rng=4)]), Sequential([Dense(3, 2, rng=4)]).to("cuda")]
+    histories = [fit(model, softmax_cross_entropy, SGD(model, lr=30.0), X, y, epochs=4, batch_size=4,
+                     early_stopping=1, progress=False) for model in models]  # a rate that overshoots
+    cpu, gpu = histories
+    assert cpu.stopped_early and cpu.best_epoch is not None and cpu.best_epoch < len(cpu.loss) - 1
+    assert (gpu.stopped_early, gpu.best_epoch) == (cpu.stopped_early, cpu.best_epoch)
+    np.testing.assert_allclose(gpu.loss, cpu.loss, **TOLERANCE)
+    for name, param in models[0].params.items():
+        assert is_device_array(models[1].params[name]), name
+        np.testing.assert_allclose(models[1].params[name].copy_to_host(), param, err_msg=name, **TOLERANCE)

@@ -91,7 +91,6 @@ def test_to_cpu_brings_the_parameters_back():
 def test_what_the_gpu_does_not_run_yet_says_so():
     from numba import cuda
 
-    x = cuda.to_device(np.ones((1, 1, 4, 4)))
     with pytest.raises(ValueError, match=r"on the GPU, labels must be \(1,\) integer classes"):
         softmax_cross_entropy(cuda.to_device(np.ones((1, 3))), np.ones((1, 3)))
     with pytest.raises(ValueError, match=r"to\(\) takes 'cpu' or 'cuda', got 'gpu'"):

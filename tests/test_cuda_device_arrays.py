@@ -3,8 +3,6 @@
 Runs on a real GPU or under NUMBA_ENABLE_CUDASIM=1 (`make test-cudasim`), where every GPU thread
 is a Python thread: shapes stay tiny, but cross the 16-wide tile so the edges are exercised.
 """
-from contextlib import contextmanager
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,6 +12,7 @@ from nutshell_lib.ops.conv import conv2d, conv2d_backward
 from nutshell_lib.ops.device import cuda_status, is_device_array, is_simulator
 from nutshell_lib.ops.linear import linear, linear_backward
 from nutshell_lib.ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from simulator_probes import copies_to_host_refused, kernel_launches_refused
 
 pytestmark = [
     pytest.mark.cuda,
@@ -50,38 +49,6 @@ def test_tiled_linear_matches_numpy_on_odd_shapes(n, d, m, dtype, seed):
     for name, got, want in (("dx", dx, dy64 @ w64.T), ("dw", dw, x64.T @ dy64), ("db", db, dy64.sum(axis=0))):
         assert type(got) is np.ndarray and got.dtype == dtype, name
         np.testing.assert_allclose(got, want, err_msg=name, **tolerance(dtype))
-
-
-@contextmanager
-def copies_to_host_refused():
-    """Inside, any copy of a (simulator) device array to the host fails."""
-    from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
-
-    def refuse(self, *args, **kwargs):
-        raise AssertionError("an op copied a device array to the host")
-
-    original = FakeCUDAArray.copy_to_host
-    FakeCUDAArray.copy_to_host = refuse
-    try:
-        yield
-    finally:
-        FakeCUDAArray.copy_to_host = original
-
-
-@contextmanager
-def kernel_launches_refused():
-    """Inside, launching any (simulator) kernel fails: validation must come first."""
-    from numba.cuda.simulator.kernel import FakeCUDAKernel
-
-    def refuse(self, configuration):
-        raise AssertionError("a kernel was launched")
-
-    original = FakeCUDAKernel.__getitem__
-    FakeCUDAKernel.__getitem__ = refuse
-    try:
-        yield
-    finally:
-        FakeCUDAKernel.__getitem__ = original
 
 
 def ops_cases(rng, dtype):

@@ -50,6 +50,25 @@ def test_nothing_to_do_launches_nothing():
     assert kernel.launches == []
 
 
+def test_numba_cudas_own_performance_warning_is_an_error_here_but_not_the_small_grid_one():
+    """numba-cuda 0.30 raises its own class, not numba's (``pyproject.toml`` names both); the
+    simulator launches no real grids, so the warning is raised by hand."""
+    errors = pytest.importorskip("numba.cuda.core.errors")
+    from nutshell_lib.kernels.cuda_launch import _small_grids_allowed
+    from nutshell_lib.ops.device import is_simulator
+
+    if not is_simulator():
+        from numba.cuda import dispatcher  # the simulator has its own dispatcher
+
+        assert dispatcher.errors.NumbaPerformanceWarning is errors.NumbaPerformanceWarning
+    with pytest.raises(errors.NumbaPerformanceWarning):
+        warnings.warn(errors.NumbaPerformanceWarning("a host copy of a non-contiguous array"))
+    with _small_grids_allowed():
+        warnings.warn(errors.NumbaPerformanceWarning(SMALL_GRID))
+        with pytest.raises(errors.NumbaPerformanceWarning):
+            warnings.warn(errors.NumbaPerformanceWarning("a host copy of a non-contiguous array"))
+
+
 def test_other_warnings_still_reach_the_caller():
     with pytest.warns(UserWarning, match="something else"):
         launch(RecordingKernel("something else"), 4)
@@ -66,7 +85,7 @@ def test_every_op_launches_through_the_launcher(monkeypatch):
     from numba.cuda.simulator.kernel import FakeCUDAKernel
 
     from nutshell_lib.kernels import cuda_conv
-    from nutshell_lib.ops import conv, gpu_steps, linear, pool
+    from nutshell_lib.ops import conv, elementwise, gpu_steps, linear, pool
 
     configure = FakeCUDAKernel.__getitem__
 
@@ -88,9 +107,12 @@ def test_every_op_launches_through_the_launcher(monkeypatch):
         out = linear.linear(rows, weights, np.zeros(2), device="cuda")
         linear.linear_backward(out, rows, weights, device="cuda")
         on_gpu = cuda.to_device(rows)
-        gpu_steps.relu_backward(on_gpu, gpu_steps.relu(on_gpu))
+        relu = elementwise.RELU
+        gpu_steps.activation_backward(relu, on_gpu, on_gpu, gpu_steps.activation(relu, on_gpu, 0.0), 0.0)
         gpu_steps.softmax_cross_entropy(on_gpu, np.array([0, 1, 2]))
         gpu_steps.sgd_update(on_gpu, on_gpu, {}, 0.1, 0.9, False, 0.0)
+        gpu_steps.adam_update(on_gpu, on_gpu, {}, 0.1, 0.9, 0.999, 1e-8, 0.0, False)
+        gpu_steps.crop(gpu_steps.pad(cuda.to_device(x), (1, 1), -np.inf), (1, 1))
     with pytest.raises(UserWarning, match="Grid size"), warnings.catch_warnings():
         warnings.simplefilter("error")
         cuda_conv.conv_backward_bias[1, 1]  # the planted warning fires wherever the launcher is not used

@@ -40,3 +40,14 @@ def test_relu_backward_takes_any_layout_and_promotes_like_numpy():
 def test_relu_backward_rejects_bad_input(dy, x, error, pattern):
     with pytest.raises(error, match=pattern):
         relu_backward(dy, x)
+
+
+def test_relu_layer_backward_is_dy_times_the_formulas_gradient():
+    """The fused kernel and the formula ReLU shares with the GPU (kernels.activation_formulas) agree."""
+    from nutshell_lib.ops.elementwise import RELU
+
+    rng = np.random.default_rng(2)
+    x = rng.integers(-3, 4, (4, 3, 5, 5)).astype(np.float32)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    y = RELU.forward(x, 0.0)
+    np.testing.assert_array_equal(RELU.backward(dy, x, y, 0.0), dy * RELU.gradient(x, y, 0.0))

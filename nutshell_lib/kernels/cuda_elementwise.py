@@ -1,26 +1,11 @@
-"""CUDA kernels for the steps of training that are not products: ReLU, the SGD update, and softmax
-cross-entropy. Elementwise kernels take flat (size,) views and run one thread per element; the loss
-runs one thread per row. Launch them with ``cuda_launch.launch``.
+"""CUDA kernels for the steps of training that are not products: the SGD and Adam updates and
+softmax cross-entropy (the activations are in ``cuda_activations``). The updates take flat (size,)
+views and run one thread per element; the loss runs one thread per row. Launch them with
+``cuda_launch.launch``.
 """
 import math
 
 from numba import cuda
-
-
-@cuda.jit
-def relu_forward(x, y):
-    """y = max(x, 0). x, y: (size,)."""
-    i = cuda.grid(1)
-    if i < y.size:
-        y[i] = x[i] if x[i] > 0 else 0
-
-
-@cuda.jit
-def relu_backward(dy, x, dx):
-    """dx = dy where x > 0, else 0 (the derivative at 0 taken as 0, as on the CPU). All (size,)."""
-    i = cuda.grid(1)
-    if i < dx.size:
-        dx[i] = dy[i] if x[i] > 0 else 0
 
 
 @cuda.jit
@@ -37,6 +22,30 @@ def sgd_update(param, grad, velocity, lr, momentum, nesterov, weight_decay, firs
             velocity[i] = g if first_step else momentum * velocity[i] + g
             g = g + momentum * velocity[i] if nesterov else velocity[i]
         param[i] -= lr * g
+
+
+@cuda.jit
+def adam_update(param, grad, m, v, lr, beta1, beta2, eps, weight_decay, decoupled, first_step, step_size,
+                bias_correction2_root):
+    """One Adam step in place, as ``optim.Adam`` on the CPU and in its order of operations. With
+    weight decay, first param *= 1 - lr * weight_decay (``decoupled``, AdamW), or else
+    g = grad + weight_decay * param; then m = beta1 * m + (1 - beta1) * g,
+    v = beta2 * v + (1 - beta2) * g * g (m and v taken as 0 on the ``first_step``) and
+    param -= step_size * m / (sqrt(v) / bias_correction2_root + eps), where the caller passes
+    step_size = lr / (1 - beta1**t) and bias_correction2_root = sqrt(1 - beta2**t).
+    param, grad, m, v: (size,).
+    """
+    i = cuda.grid(1)
+    if i < param.size:
+        g = grad[i]
+        if weight_decay:
+            if decoupled:
+                param[i] *= 1.0 - lr * weight_decay
+            else:
+                g = g + weight_decay * param[i]
+        m[i] = (1.0 - beta1) * g if first_step else beta1 * m[i] + (1.0 - beta1) * g
+        v[i] = (1.0 - beta2) * g * g if first_step else beta2 * v[i] + (1.0 - beta2) * g * g
+        param[i] -= step_size * m[i] / (math.sqrt(v[i]) / bias_correction2_root + eps)
 
 
 @cuda.jit

@@ -106,3 +106,28 @@ def avg_pool_backward(dy, dx, size_h, size_w, stride_h, stride_w):
                 total += dy[p, i, j]
         dx[p, h, w] = total / (size_h * size_w)
 
+
+@cuda.jit
+def pad_planes(x, padded, pad_h, pad_w, fill):
+    """padded[p] = x[p] with pad_h rows above and below and pad_w columns left and right of
+    ``fill`` (max pooling's -inf), as np.pad does on the CPU. x: (P, H, W), padded: (P, H + 2 pad_h,
+    W + 2 pad_w); one thread per element of ``padded``.
+    """
+    index = cuda.grid(1)
+    if index < padded.size:
+        p, h, w = plane_position(index, padded.shape)
+        row, col = h - pad_h, w - pad_w
+        inside = 0 <= row < x.shape[1] and 0 <= col < x.shape[2]
+        padded[p, h, w] = x[p, row, col] if inside else fill
+
+
+@cuda.jit
+def crop_planes(padded, cropped, pad_h, pad_w):
+    """cropped[p] = padded[p] without its pad_h border rows and pad_w border columns (the inverse
+    of ``pad_planes``). padded: (P, H + 2 pad_h, W + 2 pad_w), cropped: (P, H, W); one thread per
+    element of ``cropped``.
+    """
+    index = cuda.grid(1)
+    if index < cropped.size:
+        p, h, w = plane_position(index, cropped.shape)
+        cropped[p, h, w] = padded[p, h + pad_h, w + pad_w]

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops.device import is_device_array
+from ..ops import gpu_steps
+from ..ops.device import is_device_array, resolve_device
 from ..ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
-from ..ops.validate import named, output_size, pair
+from ..ops.validate import as_float_array, named, output_size, pair
 from .base import Layer, check_input
 
 
@@ -38,13 +39,18 @@ class _Pool2D(Layer):
         for axis, length, window, step, pad in zip("HW", x.shape[2:], self.size, self.stride, self.padding):
             if output_size(length, window, step, pad) < 1:
                 raise ValueError(f"{self!r}: input {x.shape} has {axis}={length}, smaller than the window {window}")
-        if x.dtype.kind != "f":
-            x = x.astype(np.float64)
         ph, pw = self.padding
-        if (ph or pw) and is_device_array(x):
-            raise ValueError(f"{self!r}: padding is not implemented for GPU arrays yet; use padding=0 or a NumPy input")
-        if ph or pw:
-            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+        if is_device_array(x):
+            with named(repr(self)):  # before the padding kernel; a device array is never converted
+                resolve_device(self.device, dict(x=x))
+                x = as_float_array("x", x, 4, "(N, C, H, W)")
+            if ph or pw:
+                x = gpu_steps.pad(x, self.padding, -np.inf)
+        else:
+            if x.dtype.kind != "f":
+                x = x.astype(np.float64)
+            if ph or pw:
+                x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
         self.x = x
         y = type(self).pool(x, self.size, stride=self.stride, device=self.device)
         self.output_shape = y.shape
@@ -56,7 +62,11 @@ class _Pool2D(Layer):
         dy = self._check_dy(dy, self.output_shape)
         dx = type(self).pool_backward(dy, x, self.size, stride=self.stride, device=self.device)
         ph, pw = self.padding
-        return dx[:, :, ph:dx.shape[2] - ph, pw:dx.shape[3] - pw] if ph or pw else dx
+        if not (ph or pw):
+            return dx
+        if is_device_array(dx):
+            return gpu_steps.crop(dx, self.padding)
+        return dx[:, :, ph:dx.shape[2] - ph, pw:dx.shape[3] - pw]
 
 
 class MaxPool2D(_Pool2D):

@@ -56,6 +56,16 @@ def _as_float_device_array(name: str, value, ndim: int, layout: str, dtype):
     return array
 
 
+def matching(name: str, value, reference, reference_name: str):
+    """``value`` as an array of ``reference``'s shape and dtype (a gradient beside its parameter),
+    checked as by ``as_float_array``: a device array as it is, a NumPy array converted."""
+    layout = f"(like {reference_name}, {tuple(reference.shape)})"
+    array = as_float_array(name, value, len(reference.shape), layout, dtype=reference.dtype)
+    if tuple(array.shape) != tuple(reference.shape):
+        raise ValueError(f"{name} must have {reference_name}'s shape {tuple(reference.shape)}, got {tuple(array.shape)}")
+    return array
+
+
 def pair(name: str, value, minimum: int) -> tuple[int, int]:
     """Turn an int or an (h, w) pair into a tuple of two ints, each at least ``minimum``."""
     if is_int(value):

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops.validate import named, real_number
+from ..ops import gpu_steps
+from ..ops.device import is_device_array, to_gpu
+from ..ops.validate import matching, named, real_number
 from .optimizer import Optimizer
 
 
@@ -16,6 +18,9 @@ class Adam(Optimizer):
     t counts this parameter's steps from 1 (as PyTorch's per-parameter ``step``; it differs from
     the optimizer's count only for a parameter that was frozen for a while); the two
     (1 - beta**t) factors undo the zero start of m and v.
+
+    A parameter on the GPU (``model.to("cuda")``) is updated there by one fused kernel
+    (``ops.gpu_steps.adam_update``), with m and v kept on the GPU too.
     """
 
     decoupled = False
@@ -30,6 +35,12 @@ class Adam(Optimizer):
             self.eps = real_number("eps", eps, above=0)
 
     def _update(self, param, grad, lr, state):
+        if is_device_array(param):
+            with named(type(self).__name__):
+                grad = to_gpu(matching("grad", grad, param, "the parameter"))
+            gpu_steps.adam_update(param, grad, state, lr, self.beta1, self.beta2, self.eps, self.weight_decay,
+                                  self.decoupled)
+            return
         if self.weight_decay:
             if self.decoupled:
                 param *= 1.0 - lr * self.weight_decay

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.device import is_device_array
+
 
 def clip_grad_norm(model, max_norm: float) -> float:
     """Scale ``model.grads`` in place so their global L2 norm is at most ``max_norm``.
@@ -17,6 +19,9 @@ def clip_grad_norm(model, max_norm: float) -> float:
         raise ValueError(f"clip_grad_norm: max_norm must be positive, got {max_norm!r}")
     frozen = getattr(model, "frozen", ())
     grads = [grad for name, grad in model.grads.items() if name not in frozen]
+    on_gpu = [name for name, grad in model.grads.items() if name not in frozen and is_device_array(grad)]
+    if on_gpu:
+        raise TypeError(f"clip_grad_norm runs on the CPU only so far; the gradients {', '.join(on_gpu)} are GPU arrays")
     norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
     factor = max_norm / (norm + 1e-6)
     if factor < 1:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..ops import gpu_steps
 from ..ops.device import is_device_array, to_gpu
-from ..ops.validate import named, real_number
+from ..ops.validate import matching, named, real_number
 from .optimizer import Optimizer
 
 
@@ -26,7 +26,9 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, lr, state):
         if is_device_array(param):
-            gpu_steps.sgd_update(param, to_gpu(grad), state, lr, self.momentum, self.nesterov, self.weight_decay)
+            with named("SGD"):
+                grad = to_gpu(matching("grad", grad, param, "the parameter"))
+            gpu_steps.sgd_update(param, grad, state, lr, self.momentum, self.nesterov, self.weight_decay)
             return
         if self.weight_decay:
             grad = grad + self.weight_decay * param

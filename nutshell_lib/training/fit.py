@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..layers.base import to_host
+from ..ops.device import is_device_array
 from ..optim.clip import clip_grad_norm
+from .gpu_batches import batch_on_gpu, parameters_on_gpu
 from .history import History
 from .live_plot import LiveLossPlot
 from .metrics import accuracy
@@ -18,12 +21,18 @@ def _has_classes(y: np.ndarray) -> bool:
 
 
 def _snapshot(model) -> dict[str, np.ndarray]:
-    return {name: array.copy() for name, array in {**model.params, **model.buffers}.items()}
+    """Copies of the parameters and buffers, on the host (device arrays are copied there)."""
+    return {name: array.copy_to_host() if is_device_array(array) else array.copy()
+            for name, array in {**model.params, **model.buffers}.items()}
 
 
 def _restore(model, snapshot: dict[str, np.ndarray]) -> None:
+    """Write a ``_snapshot`` back into the model's arrays in place, wherever they live."""
     for name, array in {**model.params, **model.buffers}.items():
-        array[...] = snapshot[name]
+        if is_device_array(array):
+            array.copy_to_device(snapshot[name])
+        else:
+            array[...] = snapshot[name]
 
 
 def _check_data(name: str, X, y) -> None:
@@ -52,11 +61,20 @@ def fit(model, loss_fn, optimizer, X, y, *, epochs: int, batch_size: int, valida
 
     Training loss and accuracy are averaged over the epoch's batches as they were trained.
     Accuracy is recorded when the targets are classes (integer labels, one-hot rows or 0/1).
+
+    A model on the GPU (``model.to("cuda")``) trains there: X and y stay NumPy arrays, each batch
+    of X is copied to the GPU once in the parameters' dtype, and only the loss (and, for accuracy,
+    the batch's predictions) come back. ``loss_fn`` must then take device predictions
+    (``softmax_cross_entropy`` with class labels does), and ``max_grad_norm`` is not available.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"fit: epochs and batch_size must be positive, got epochs={epochs!r}, batch_size={batch_size!r}")
     if early_stopping is not None and early_stopping < 1:
         raise ValueError(f"fit: early_stopping is a patience in epochs (>= 1) or None, got {early_stopping!r}")
+    on_gpu = parameters_on_gpu(model)
+    if on_gpu and max_grad_norm is not None:
+        raise ValueError("fit: max_grad_norm (gradient clipping) runs on the CPU only so far, and the model's "
+                         "parameters are on the GPU; use max_grad_norm=None or model.to('cpu')")
     X, y = np.asarray(X), np.asarray(y)
     _check_data("the training data", X, y)
     if validation is not None:
@@ -76,7 +94,7 @@ def fit(model, loss_fn, optimizer, X, y, *, epochs: int, batch_size: int, valida
             for start in range(0, len(X), batch_size):
                 batch = order[start:start + batch_size]
                 X_batch, y_batch = X[batch], y[batch]
-                pred = model.forward(X_batch, training=True)
+                pred = model.forward(batch_on_gpu(model, X_batch) if on_gpu else X_batch, training=True)
                 loss, dpred = loss_fn(pred, y_batch)
                 model.backward(dpred)
                 if max_grad_norm is not None:
@@ -84,7 +102,7 @@ def fit(model, loss_fn, optimizer, X, y, *, epochs: int, batch_size: int, valida
                 optimizer.step()
                 total_loss += loss * len(batch)
                 if with_accuracy:
-                    total_correct += accuracy(pred, y_batch) * len(batch)
+                    total_correct += accuracy(to_host(pred), y_batch) * len(batch)
                 bar.update()
                 bar.set_postfix(epoch=epoch + 1, loss=f"{loss:.4f}", refresh=False)
             history.loss.append(total_loss / len(X))

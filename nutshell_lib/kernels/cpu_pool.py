@@ -17,9 +17,10 @@ from numba import uint64
 
 from .jit import cpu_kernel
 
-# The tiled max-pool backward works on this many window starts at a time: its scratch arrays
-# (a value and a tap per start, 32 KiB in float32) stay in the L1 cache while every tap passes.
-LANES_PER_CHUNK = 4096
+# The tiled max-pool backward works on this many window corners at a time, so that its scratch
+# arrays (8 KiB in float32) and the rows of x they read stay in the L1 cache while the taps pass.
+# Measured on LeNet's pooling shapes: 1024 beat 512, 2048 and 4096 by 5-25%.
+LANES_PER_CHUNK = 1024
 
 
 def _window_max(planes, p, top, left, size_h, size_w):
@@ -121,11 +122,11 @@ def _max_pool_backward_tiled(first_plane, last_plane, dy, x, dx, size_h, size_w,
     """max_pool_backward for windows that tile the plane (stride == size): no element is in two.
 
     dy: (P, Ho, Wo), x: (P, H, W), dx: (P, H, W); stride_h == size_h and stride_w == size_w. A
-    "lane" is a flat position in a run of planes, read as the top-left corner of a window. Every
-    tap (row, col) of the window, in row-major order, passes once over all lanes of a chunk of
-    planes, which is one contiguous loop the compiler vectorises: each lane keeps its largest value
-    and the tap that gave it (a tie keeps the earlier tap, a NaN once in stays: the rule of
-    _first_max). Only the lanes at true window corners are used; the others cost some extra
+    "lane" is a flat position in a run of planes, read as the top-left corner of a window. The
+    window's taps (row, col), in row-major order, pass over all lanes of a chunk of planes (the
+    first two taps in one pass), each pass one contiguous loop that the compiler vectorises: each
+    lane keeps its largest value and the tap that gave it (a tie keeps the earlier tap, a NaN once
+    in stays: the rule of _first_max). Only the lanes at true window corners are used; the others cost some extra
     arithmetic but no branches. Then each window's gradient goes to its winning tap, in a dx
     zeroed first, so every element is 0 + dy as in the CUDA kernel. Indices are unsigned, which
     spares Numba's check for negative indices and lets the loops vectorise.
@@ -139,15 +140,21 @@ def _max_pool_backward_tiled(first_plane, last_plane, dy, x, dx, size_h, size_w,
     flat_x, flat_dx, flat_dy = x.reshape(-1), dx.reshape(-1), dy.reshape(-1)
     best = np.empty(planes_per_chunk * plane_size, x.dtype)
     best_tap = np.empty(planes_per_chunk * plane_size, np.int32)  # offset of the tap from the corner
+    # The first pass compares the first two taps (a 1x1 window compares its one tap with itself).
+    second_tap = uint64(1) if size_w > uint64(1) else (width if size_h > uint64(1) else uint64(0))
+    second_tap_offset = np.int32(second_tap)
     for first in range(uint64(first_plane), uint64(last_plane), planes_per_chunk):
         planes = min(planes_per_chunk, uint64(last_plane) - first)
         base = first * plane_size
         # The last lane is the last window's corner, so every tap's reads stay inside the chunk.
         lanes = (planes - uint64(1)) * plane_size + last_corner + uint64(1)
         for lane in range(lanes):
-            best[lane] = flat_x[base + lane]
-            best_tap[lane] = 0
-        for tap in range(uint64(1), size_h * size_w):
+            first_value = flat_x[base + lane]
+            value = flat_x[base + second_tap + lane]
+            keep = (first_value >= value) | (first_value != first_value)
+            best[lane] = first_value if keep else value
+            best_tap[lane] = 0 if keep else second_tap_offset
+        for tap in range(uint64(2), size_h * size_w):
             offset = (tap // size_w) * width + tap % size_w
             tap_offset = np.int32(offset)
             for lane in range(lanes):

@@ -4,7 +4,8 @@ Side by side in one run: the general kernel (which any stride takes, and which s
 took before the tiled kernel), the tiled kernel that ``max_pool2d_backward`` now picks for
 stride == size, and PyTorch's ``max_pool2d_with_indices_backward`` when PyTorch is importable.
 Each call is timed in CPU time of the calling thread (``time.thread_time``), which a shared,
-noisy machine disturbs least; run it with NUMBA_NUM_THREADS=1 so the kernels stay on that thread.
+noisy machine disturbs least; the suite holds Numba (and PyTorch) to one thread while it runs, so
+the kernels stay on that thread.
 """
 from __future__ import annotations
 
@@ -32,7 +33,6 @@ def implementations(x, dy):
         import torch
     except ImportError:
         return table
-    torch.set_num_threads(1)
     aten = torch.ops.aten
     xt, dyt = torch.from_numpy(x), torch.from_numpy(dy)
     _, indices = aten.max_pool2d_with_indices(xt, [2, 2], [2, 2])
@@ -42,9 +42,27 @@ def implementations(x, dy):
 
 
 def main() -> None:
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    torch_threads = torch.get_num_threads() if torch else None
+    if torch:
+        torch.set_num_threads(1)
+    try:
+        measure()
+    finally:
+        numba.set_num_threads(threads)
+        if torch:
+            torch.set_num_threads(torch_threads)
+
+
+def measure() -> None:
     rng = np.random.default_rng(0)
     print(f"Max-pool backward 2x2, stride 2, float32, CPU time of one thread in ms, median of {ROUNDS} "
-          f"rounds (implementations alternate within a round), Numba threads: {numba.get_num_threads()}")
+          f"rounds (the implementations alternate within a round)")
     print("| x shape | " + " | ".join(implementations(np.zeros((1, 1, 2, 2), np.float32),
                                                       np.zeros((1, 1, 1, 1), np.float32))) + " | before / now |")
     for shape in SHAPES:

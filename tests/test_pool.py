@@ -47,6 +47,24 @@ def test_max_pool_backward_with_tiling_windows_matches_loops_exactly(case):
     np.testing.assert_array_equal(dx.view(np.uint8), general.view(np.uint8))
 
 
+@pytest.mark.parametrize("shape, size", [((3, 7, 13, 12), (2, 3)), ((2, 2, 37, 35), (3, 3)), ((1, 3, 40, 40), (2, 2))])
+def test_tiled_max_pool_backward_across_chunks_of_planes(shape, size):
+    """One thread, so one kernel call takes every plane: planes of 156 elements (6 to a chunk of
+    1024 corners: four chunks, the last one partial), and planes larger than a chunk (one plane
+    each), with ties and NaNs."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 4, shape).astype(np.float32)
+    x[rng.random(shape) < 0.02] = np.nan
+    dy = rng.standard_normal(oracle.output_shape(x, size, size)).astype(np.float32)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        dx = max_pool2d_backward(dy, x, size, device="cpu")
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(dx, oracle.max_pool_backward(dy, x, size, size))
+
+
 @settings(max_examples=60, deadline=None)
 @given(oracle.pooling_cases(ties=False))
 def test_avg_pool_matches_loops(case):

@@ -18,7 +18,8 @@ dx, dw, db = conv2d_backward(np.ones_like(y), x, w, stride=(2, 1), padding=1, de
 m = max_pool2d(x, 3, stride=2, device="cpu")
 dm = max_pool2d_backward(np.ones_like(m), x, 3, stride=2, device="cpu")
 da = avg_pool2d_backward(np.ones_like(m), x, 3, stride=2, device="cpu")
-print(json.dumps([a.tolist() for a in (y, dx, dw, m, dm, da)]))
+dt = max_pool2d_backward(np.ones((3, 2, 3, 3)), x, 2, device="cpu")  # windows that tile the plane
+print(json.dumps([a.tolist() for a in (y, dx, dw, m, dm, da, dt)]))
 """
 
 

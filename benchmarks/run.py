@@ -6,9 +6,9 @@ import os
 import numba
 import numpy
 
-SUITES = ["benchmarks.jit_cost", "benchmarks.bench_conv", "benchmarks.bench_pool", "benchmarks.bench_lenet",
-          "benchmarks.bench_signs", "benchmarks.bench_lstm_recall", "benchmarks.bench_transformer_recall",
-          "benchmarks.bench_grading"]
+SUITES = ["benchmarks.jit_cost", "benchmarks.bench_conv", "benchmarks.bench_pool",
+          "benchmarks.bench_pool_backward", "benchmarks.bench_lenet", "benchmarks.bench_signs",
+          "benchmarks.bench_lstm_recall", "benchmarks.bench_transformer_recall", "benchmarks.bench_grading"]
 
 
 def main() -> None:

@@ -144,3 +144,21 @@ def pooling_cases(draw, max_batch=3, max_channels=3, max_side=9, ties=True):
     else:
         x = rng.standard_normal(shape).astype(dtype)
     return x, size, stride
+
+
+@st.composite
+def tiling_pooling_cases(draw, max_batch=3, max_channels=3, max_side=11):
+    """(x, size, stride) with stride == size, windows that need not divide the image, and inputs
+    full of ties (small integers) or holding NaNs in some examples."""
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    shape = (draw(st.integers(1, max_batch)), draw(st.integers(1, max_channels)),
+             draw(st.integers(1, max_side)), draw(st.integers(1, max_side)))
+    size = (draw(st.integers(1, shape[2])), draw(st.integers(1, shape[3])))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if draw(st.booleans()):
+        x = rng.integers(0, 3, shape).astype(dtype)  # many equal maxima in each window
+    else:
+        x = rng.standard_normal(shape).astype(dtype)
+    if draw(st.booleans()):
+        x[rng.random(shape) < draw(st.sampled_from([0.05, 0.3]))] = np.nan
+    return x, size, size

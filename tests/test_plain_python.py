@@ -21,8 +21,9 @@ ddx, ddw, _ = conv2d_backward(direct, x, w, padding=1, device="cpu")
 m = max_pool2d(x, 3, stride=2, device="cpu")
 dm = max_pool2d_backward(np.ones_like(m), x, 3, stride=2, device="cpu")
 da = avg_pool2d_backward(np.ones_like(m), x, 3, stride=2, device="cpu")
+dt = max_pool2d_backward(np.ones((3, 2, 3, 3)), x, 2, device="cpu")  # windows that tile the plane
 r = relu_backward(x[::-1], x)
-print(json.dumps([a.tolist() for a in (y, dx, dw, direct, ddx, ddw, m, dm, da, r)]))
+print(json.dumps([a.tolist() for a in (y, dx, dw, direct, ddx, ddw, m, dm, da, dt, r)]))
 """
 
 

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 
 import oracles as oracle
+from nutshell_lib.kernels import cpu_pool
 from nutshell_lib.ops.device import cuda_status
 from nutshell_lib.ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
@@ -26,6 +27,42 @@ def test_max_pool_matches_loops(case):
     dx = max_pool2d_backward(dy, x, size, stride=stride, device="cpu")
     assert dx.dtype == x.dtype and dx.shape == x.shape
     np.testing.assert_allclose(dx, oracle.max_pool_backward(dy, x, size, stride), **TOLERANCE[x.dtype.type])
+
+
+@settings(max_examples=100, deadline=None)
+@given(oracle.tiling_pooling_cases())
+def test_max_pool_backward_with_tiling_windows_matches_loops_exactly(case):
+    """stride == size takes the tiled kernel: ties, NaNs and edges that no window covers."""
+    x, size, stride = case
+    y = max_pool2d(x, size, stride=stride, device="cpu")
+    dy = np.random.default_rng(7).standard_normal(y.shape).astype(x.dtype)
+    dy.reshape(-1)[::3] = -0.0  # 0 + (-0.0) is +0.0, as on the GPU, which adds dy to a zero
+    dx = max_pool2d_backward(dy, x, size, stride=stride, device="cpu")
+    assert dx.dtype == x.dtype and dx.shape == x.shape
+    np.testing.assert_array_equal(dx, oracle.max_pool_backward(dy, x, size, stride))
+    # Bit for bit the general kernel's result (which the CUDA tests compare with the GPU's).
+    general = np.empty_like(x)
+    planes = [array.reshape(-1, *array.shape[2:]) for array in (dy, x, general)]
+    cpu_pool.max_pool_backward(0, len(planes[1]), *planes, *size, *stride)
+    np.testing.assert_array_equal(dx.view(np.uint8), general.view(np.uint8))
+
+
+@pytest.mark.parametrize("shape, size", [((3, 7, 13, 12), (2, 3)), ((2, 2, 37, 35), (3, 3)), ((1, 3, 40, 40), (2, 2))])
+def test_tiled_max_pool_backward_across_chunks_of_planes(shape, size):
+    """One thread, so one kernel call takes every plane: planes of 156 elements (6 to a chunk of
+    1024 corners: four chunks, the last one partial), and planes larger than a chunk (one plane
+    each), with ties and NaNs."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 4, shape).astype(np.float32)
+    x[rng.random(shape) < 0.02] = np.nan
+    dy = rng.standard_normal(oracle.output_shape(x, size, size)).astype(np.float32)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        dx = max_pool2d_backward(dy, x, size, device="cpu")
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(dx, oracle.max_pool_backward(dy, x, size, size))
 
 
 @settings(max_examples=60, deadline=None)

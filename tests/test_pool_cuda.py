@@ -35,6 +35,13 @@ def test_cuda_matches_cpu_exactly(case):
     assert_devices_agree(*case)
 
 
+@settings(max_examples=25, deadline=None)
+@given(oracle.tiling_pooling_cases(max_batch=2, max_channels=2, max_side=7))
+def test_cuda_matches_the_tiled_cpu_kernel_exactly(case):
+    """stride == size: the CPU's tiled backward kernel, with ties, NaNs and uncovered edges."""
+    assert_devices_agree(*case)
+
+
 @pytest.mark.parametrize("size, stride", [(3, 1), ((2, 3), (1, 2)), ((3, 2), (4, 3)), (2, None)])
 def test_cuda_matches_loops_with_overlapping_and_sparse_windows(size, stride):
     x = np.random.default_rng(1).integers(0, 3, (1, 2, 7, 6)).astype(np.float32)  # ties everywhere

@@ -6,14 +6,21 @@ belongs to one thread, so the backward kernels can scatter gradients into the el
 overlapping windows share (stride < size) without two threads ever writing the same element.
 
 The CUDA kernels (``cuda_pool``) take one window per GPU thread with ``_window_max`` and
-``_first_max``; the CPU kernels work along whole rows of windows, which the compiler turns into
-branch-free code. Both follow the same rules (the first maximum wins, a NaN wins) and add in the
+``_first_max``; the CPU kernels work along whole rows of windows, or (max-pool backward for
+windows that tile the plane) along whole runs of planes, which the compiler turns into
+branch-free, vectorised code. Both follow the same rules (the first maximum wins, a NaN wins) and add in the
 same order, so their results agree bit for bit. The shared functions live in this file because
 Numba's disk cache notices edits to a kernel's own file only, not to the files it calls into.
 """
 import numpy as np
+from numba import uint64
 
 from .jit import cpu_kernel
+
+# The tiled max-pool backward works on this many window corners at a time, so that its scratch
+# arrays (8 KiB in float32) and the rows of x they read stay in the L1 cache while the taps pass.
+# Measured on LeNet's pooling shapes: 1024 beat 512, 2048 and 4096 by 5-25%.
+LANES_PER_CHUNK = 1024
 
 
 def _window_max(planes, p, top, left, size_h, size_w):
@@ -111,6 +118,62 @@ def _max_pool_backward(first_plane, last_plane, dy, x, dx, size_h, size_w, strid
                 flat_dx[winner] += dy[p, i, j]
 
 
+def _max_pool_backward_tiled(first_plane, last_plane, dy, x, dx, size_h, size_w, stride_h, stride_w):
+    """max_pool_backward for windows that tile the plane (stride == size): no element is in two.
+
+    dy: (P, Ho, Wo), x: (P, H, W), dx: (P, H, W); stride_h == size_h and stride_w == size_w. A
+    "lane" is a flat position in a run of planes, read as the top-left corner of a window. The
+    window's taps (row, col), in row-major order, pass over all lanes of a chunk of planes (the
+    first two taps in one pass), each pass one contiguous loop that the compiler vectorises: each
+    lane keeps its largest value and the tap that gave it (a tie keeps the earlier tap, a NaN once
+    in stays: the rule of _first_max). Only the lanes at true window corners are used; the others cost some extra
+    arithmetic but no branches. Then each window's gradient goes to its winning tap, in a dx
+    zeroed first, so every element is 0 + dy as in the CUDA kernel. Indices are unsigned, which
+    spares Numba's check for negative indices and lets the loops vectorise.
+    """
+    out_h, out_w = uint64(dy.shape[1]), uint64(dy.shape[2])
+    height, width = uint64(x.shape[1]), uint64(x.shape[2])
+    size_h, size_w = uint64(size_h), uint64(size_w)
+    plane_size = height * width
+    last_corner = (out_h - uint64(1)) * size_h * width + (out_w - uint64(1)) * size_w
+    planes_per_chunk = max(uint64(1), uint64(LANES_PER_CHUNK) // plane_size)
+    flat_x, flat_dx, flat_dy = x.reshape(-1), dx.reshape(-1), dy.reshape(-1)
+    best = np.empty(planes_per_chunk * plane_size, x.dtype)
+    best_tap = np.empty(planes_per_chunk * plane_size, np.int32)  # offset of the tap from the corner
+    # The first pass compares the first two taps (a 1x1 window compares its one tap with itself).
+    second_tap = uint64(1) if size_w > uint64(1) else (width if size_h > uint64(1) else uint64(0))
+    second_tap_offset = np.int32(second_tap)
+    for first in range(uint64(first_plane), uint64(last_plane), planes_per_chunk):
+        planes = min(planes_per_chunk, uint64(last_plane) - first)
+        base = first * plane_size
+        # The last lane is the last window's corner, so every tap's reads stay inside the chunk.
+        lanes = (planes - uint64(1)) * plane_size + last_corner + uint64(1)
+        for lane in range(lanes):
+            first_value = flat_x[base + lane]
+            value = flat_x[base + second_tap + lane]
+            keep = (first_value >= value) | (first_value != first_value)
+            best[lane] = first_value if keep else value
+            best_tap[lane] = 0 if keep else second_tap_offset
+        for tap in range(uint64(2), size_h * size_w):
+            offset = (tap // size_w) * width + tap % size_w
+            tap_offset = np.int32(offset)
+            for lane in range(lanes):
+                value = flat_x[base + offset + lane]
+                current = best[lane]
+                keep = (current >= value) | (current != current)
+                best[lane] = current if keep else value
+                best_tap[lane] = best_tap[lane] if keep else tap_offset
+        for element in range(base, base + planes * plane_size):
+            flat_dx[element] = 0
+        for plane in range(planes):
+            for i in range(out_h):
+                grad_row = ((first + plane) * out_h + i) * out_w
+                row_corner = plane * plane_size + i * size_h * width
+                for j in range(out_w):
+                    corner = row_corner + j * size_w
+                    flat_dx[base + corner + uint64(best_tap[corner])] += flat_dy[grad_row + j]
+
+
 def _avg_pool_forward(first_plane, last_plane, x, y, size_h, size_w, stride_h, stride_w):
     """y[p, i, j] = mean of x's window (i, j). x: (P, H, W), y: (P, Ho, Wo).
 
@@ -154,5 +217,6 @@ def _avg_pool_backward(first_plane, last_plane, dy, dx, size_h, size_w, stride_h
 
 max_pool_forward = cpu_kernel(_max_pool_forward)
 max_pool_backward = cpu_kernel(_max_pool_backward)
+max_pool_backward_tiled = cpu_kernel(_max_pool_backward_tiled)
 avg_pool_forward = cpu_kernel(_avg_pool_forward)
 avg_pool_backward = cpu_kernel(_avg_pool_backward)

@@ -133,7 +133,10 @@ def max_pool2d_backward(dy, x, size, *, stride=None, device="auto"):
         from ..kernels import cuda_pool
 
         return _run_cuda(cuda_pool.max_pool_backward, (dy, x), x.shape, x.dtype, window, arguments)
-    return _run_cpu(cpu_pool.max_pool_backward, (dy, x), x.shape, x.dtype, window)
+    size_h, size_w, stride_h, stride_w = window
+    tiled = (stride_h, stride_w) == (size_h, size_w)  # no element in two windows: the faster kernel
+    kernel = cpu_pool.max_pool_backward_tiled if tiled else cpu_pool.max_pool_backward
+    return _run_cpu(kernel, (dy, x), x.shape, x.dtype, window)
 
 
 def avg_pool2d(x, size, *, stride=None, device="auto"):

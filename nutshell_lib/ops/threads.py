@@ -28,9 +28,11 @@ ELEMENTS_WORTH_A_THREAD = 50_000
 # an idle core takes 50-100 us on a virtual machine) leaves its share to the threads already running.
 BLOCKS_PER_THREAD = 4
 
-# A BLAS multiply-add costs about 1/40 of the time a kernel spends on one array element, so a
-# product of m multiply-adds counts as m / 40 elements of work.
-MULTIPLY_ADDS_PER_ELEMENT = 40
+# A matrix product of m multiply-adds counts as m / MULTIPLY_ADDS_PER_ELEMENT elements of work, so
+# it is split among threads only from about 50,000 * 2,000 = 10^8 multiply-adds. Below that, each
+# thread's share of a product costs a fresh packing of the operands and the split lost time:
+# Dense layers from 0.6 to 200 million multiply-adds, one thread against two, measured.
+MULTIPLY_ADDS_PER_ELEMENT = 2_000
 
 # Most elements of the im2col column matrix one thread holds at once: 512 KiB in float32, so it
 # stays in the core's L2 cache between im2col writing it and the BLAS reading it. It measured

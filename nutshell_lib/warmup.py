@@ -3,7 +3,7 @@ import numpy as np
 
 from .ops.conv import DIRECT_MAX_FILTERS, conv2d, conv2d_backward
 from .ops.device import cuda_status, is_simulator
-from .ops.elementwise import relu_backward
+from .ops.elementwise import relu, relu_backward
 from .ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
 
@@ -18,7 +18,7 @@ def compile_all_kernels() -> None:
                 y = conv2d(x, w, np.zeros(filters, dtype), padding=1, device=device)
                 conv2d_backward(y, x, w, padding=1, device=device)
             if device == "cpu":
-                relu_backward(x, x)
+                relu_backward(relu(x), x)
             for forward, backward in ((max_pool2d, max_pool2d_backward), (avg_pool2d, avg_pool2d_backward)):
                 for stride in (2, 1):  # tiling and overlapping windows: max pooling has a CPU kernel for each
                     pooled = forward(x, 2, stride=stride, device=device)

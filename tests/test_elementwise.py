@@ -34,8 +34,8 @@ def test_relu_backward_takes_any_layout_and_promotes_like_numpy():
 
 @pytest.mark.parametrize("dy, x, error, pattern", [
     (np.ones(3), np.ones(4), ValueError, r"dy and x must have one shape, got dy \(3,\) and x \(4,\)"),
-    (np.ones(3, int), np.ones(3), TypeError, r"dy must be a float array, got dtype int64 with shape \(3,\)"),
-    (np.ones(3), np.array(["a", "b", "c"]), TypeError, r"x must be a float array, got dtype <U1"),
+    (np.ones(3, int), np.ones(3), TypeError, r"relu: dy must be a float array, got dtype int64 with shape \(3,\)"),
+    (np.ones(3), np.array(["a", "b", "c"]), TypeError, r"relu: x must be a float array, got dtype <U1"),
 ])
 def test_relu_backward_rejects_bad_input(dy, x, error, pattern):
     with pytest.raises(error, match=pattern):
@@ -51,3 +51,17 @@ def test_relu_layer_backward_is_dy_times_the_formulas_gradient():
     dy = rng.standard_normal(x.shape).astype(np.float32)
     y = RELU.forward(x, 0.0)
     np.testing.assert_array_equal(RELU.backward(dy, x, y, 0.0), dy * RELU.gradient(x, y, 0.0))
+
+
+@settings(max_examples=40)
+@given(shape=shapes, dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**32 - 1))
+def test_relu_is_numpys_maximum_bit_for_bit(shape, dtype, seed):
+    """Including NaN (stays NaN) and -0.0 (becomes 0.0), as np.maximum(x, 0) has them."""
+    from nutshell_lib.ops.elementwise import relu
+
+    rng = np.random.default_rng(seed)
+    x = rng.choice(np.array([-1.5, -0.0, 0.0, 2.0, np.nan, np.inf, -np.inf], dtype), size=shape)
+    expected = np.maximum(x, 0)
+    got = relu(x)
+    assert got.dtype == dtype and got.shape == x.shape
+    assert got.tobytes() == expected.tobytes()

@@ -4,6 +4,14 @@ from numba import uint64
 from .jit import cpu_kernel
 
 
+def _relu_forward(first, last, x, y):
+    """y[i] = max(x[i], 0) for i in [first, last), as NumPy's maximum gives it: a NaN stays NaN and
+    -0.0 becomes 0.0. x, y: flat, one dtype."""
+    for i in range(uint64(first), uint64(last)):
+        value = x[i]
+        y[i] = value if (value > 0) | (value != value) else 0
+
+
 def _relu_backward(first, last, dy, x, dx):
     """dx[i] = dy[i] where x[i] > 0, else 0, for i in [first, last). dy, x, dx: flat, one dtype.
 
@@ -14,4 +22,5 @@ def _relu_backward(first, last, dy, x, dx):
         dx[i] = dy[i] if x[i] > 0 else 0
 
 
+relu_forward = cpu_kernel(_relu_forward)
 relu_backward = cpu_kernel(_relu_backward)

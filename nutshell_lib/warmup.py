@@ -13,7 +13,7 @@ def compile_all_kernels() -> None:
     for device in devices:
         for dtype in (np.float32, np.float64):
             x = np.ones((1, 2, 6, 6), dtype)
-            for filters in (DIRECT_MAX_FILTERS, DIRECT_MAX_FILTERS + 1):  # the direct and the im2col kernels
+            for filters in (DIRECT_MAX_FILTERS, DIRECT_MAX_FILTERS + 1):  # the direct (float32) and the im2col kernels
                 w = np.ones((filters, 2, 3, 3), dtype)
                 y = conv2d(x, w, np.zeros(filters, dtype), padding=1, device=device)
                 conv2d_backward(y, x, w, padding=1, device=device)

@@ -22,8 +22,9 @@ KERNELS = ("im2col", "col2im", "direct_forward", "direct_backward")
 
 @pytest.fixture(scope="module", autouse=True, params=["direct", "im2col"])
 def conv_path(request):
-    """Every test runs twice: with the direct kernels for every stride-1 layer, and with im2col and
-    the BLAS for every layer (DIRECT_MAX_FILTERS picks between them by the number of filters)."""
+    """Every test runs twice: with the direct kernels for every stride-1 float32 layer, and with
+    im2col and the BLAS for every layer (DIRECT_MAX_FILTERS picks between them by the number of
+    filters; float64 always takes im2col)."""
     default = conv_module.DIRECT_MAX_FILTERS
     conv_module.DIRECT_MAX_FILTERS = 1_000_000 if request.param == "direct" else 0
     yield request.param
@@ -263,10 +264,12 @@ def test_backward_without_input_grad_gives_the_same_weight_grads(w_shape, stride
     np.testing.assert_array_equal(db_only, db)
 
 
-@pytest.mark.parametrize("filters, stride, path", [(8, 1, "direct"), (9, 1, "im2col"), (8, 2, "im2col"), (3, (1, 2), "im2col")])
-def test_the_default_rule_picks_direct_kernels_for_few_filters_and_stride_1(monkeypatch, filters, stride, path):
+@pytest.mark.parametrize("filters, stride, dtype, path", [
+    (8, 1, np.float32, "direct"), (9, 1, np.float32, "im2col"), (8, 2, np.float32, "im2col"),
+    (3, (1, 2), np.float32, "im2col"), (8, 1, np.float64, "im2col")])
+def test_the_default_rule_picks_direct_kernels_for_few_filters_and_stride_1(monkeypatch, filters, stride, dtype, path):
     monkeypatch.setattr(conv_module, "DIRECT_MAX_FILTERS", 8)
-    x, w = np.ones((2, 3, 8, 8)), np.ones((filters, 3, 3, 3))
+    x, w = np.ones((2, 3, 8, 8), dtype), np.ones((filters, 3, 3, 3), dtype)
     unused = ("im2col", "col2im") if path == "direct" else ("direct_forward", "direct_backward")
     for name in unused:
         monkeypatch.setattr(conv_module, name, None)

@@ -8,7 +8,7 @@ the BLAS multiplies the (K, C*R*S) filter matrix by the (C*R*S, N*Ho*Wo) column 
 backward pass multiplies by the transposes and adds the columns back (col2im). Each thread takes a
 share of the batch and does all of its work (the BLAS on one thread; see ``threads``), a few images
 at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. A stride-1 layer with at
-most DIRECT_MAX_FILTERS filters skips the columns: with so few rows in the product, copying the
+most DIRECT_MAX_FILTERS filters (in float32) skips the columns: with so few rows in the product, copying the
 windows costs as much as multiplying them, and the direct kernels of
 ``nutshell_lib.kernels.cpu_conv_direct`` run it without copies. On a GPU, the tiled kernel
 runs the same products, reading the columns straight from the images instead of building them (an
@@ -28,8 +28,8 @@ from .validate import as_float_array, output_size, pair
 X_LAYOUT = "(N, C, H, W)"
 W_LAYOUT = "(K, C, R, S)"
 
-# Up to this many filters, a stride-1 convolution runs the direct kernels; from 16 on, im2col and the
-# BLAS were faster on the benchmark shapes (docs/benchmarks.md, "Direct convolution").
+# Up to this many filters, a stride-1 float32 convolution runs the direct kernels; from 16 on, im2col
+# and the BLAS were faster on the benchmark shapes (docs/benchmarks.md, "Direct convolution").
 DIRECT_MAX_FILTERS = 8
 
 
@@ -118,8 +118,11 @@ def _is_pointwise(w, stride, padding) -> bool:
 
 
 def _is_direct(w, stride, padding) -> bool:
-    """Few filters, stride 1: the direct kernels (1x1 kernels without padding have their own path)."""
-    return stride == (1, 1) and w.shape[0] <= DIRECT_MAX_FILTERS and not _is_pointwise(w, stride, padding)
+    """Few filters, stride 1, float32: the direct kernels (1x1 kernels without padding have their own
+    path). float64 is the course's dtype for checking gradients, where speed does not matter but the
+    direct kernels' compile time would (about 2 s more for the first use after installing)."""
+    return (stride == (1, 1) and w.shape[0] <= DIRECT_MAX_FILTERS and w.dtype == np.float32
+            and not _is_pointwise(w, stride, padding))
 
 
 def _column_elements(x, w, out_shape) -> int:

@@ -22,7 +22,7 @@ ddx, ddw, _ = conv2d_backward(direct, x32, w32, padding=1, device="cpu")
 m = max_pool2d(x, 3, stride=2, device="cpu")
 dm = max_pool2d_backward(np.ones_like(m), x, 3, stride=2, device="cpu")
 da = avg_pool2d_backward(np.ones_like(m), x, 3, stride=2, device="cpu")
-dt = max_pool2d_backward(np.ones((3, 2, 3, 3)), x, 2, device="cpu")  # windows that tile the plane
+dt = max_pool2d_backward(np.ones((3, 2, 3, 3), np.float32), x32, 2, device="cpu")  # windows that tile the plane: float32
 r = relu_backward(x[::-1], x)
 print(json.dumps([a.tolist() for a in (y, dx, dw, direct, ddx, ddw, m, dm, da, dt, r)]))
 """

@@ -17,6 +17,25 @@ from oracles import central_difference, conv2d_backward_loops, conv2d_loops
 
 pytestmark = pytest.mark.usefixtures("threads_even_for_small_arrays")
 
+KERNELS = ("im2col", "col2im", "direct_forward", "direct_backward")
+
+
+@pytest.fixture(scope="module", autouse=True, params=["direct", "im2col"])
+def conv_path(request):
+    """Every test runs twice: with the direct kernels for every stride-1 float32 layer, and with
+    im2col and the BLAS for every layer (DIRECT_MAX_FILTERS picks between them by the number of
+    filters; float64 always takes im2col)."""
+    default = conv_module.DIRECT_MAX_FILTERS
+    conv_module.DIRECT_MAX_FILTERS = 1_000_000 if request.param == "direct" else 0
+    yield request.param
+    conv_module.DIRECT_MAX_FILTERS = default
+
+
+def without_kernels(monkeypatch):
+    """Calling any kernel now raises a TypeError of its own, which the tests' patterns do not match."""
+    for name in KERNELS:
+        monkeypatch.setattr(conv_module, name, None)
+
 
 def scipy_forward(x, w, b, stride, padding):
     """Stride-1 'valid' correlation of the padded images, then keep every stride-th position."""
@@ -187,7 +206,7 @@ def good_args():
     (dict(device="gpu"), ValueError, r"device must be one of \('auto', 'cpu', 'cuda'\), got 'gpu'"),
 ])
 def test_forward_rejects_bad_input_before_any_kernel(monkeypatch, kwargs, error, pattern):
-    monkeypatch.setattr(conv_module, "im2col", None)  # calling a kernel would raise a different TypeError
+    without_kernels(monkeypatch)
     x, w = good_args()
     args = dict(x=x, w=w, b=np.ones(4), stride=1, padding=0, device="cpu") | kwargs
     with pytest.raises(error, match=pattern):
@@ -199,7 +218,7 @@ def test_forward_rejects_bad_input_before_any_kernel(monkeypatch, kwargs, error,
     ((2, 4, 6), r"dy must have 4 dimensions \(N, K, Ho, Wo\), got shape \(2, 4, 6\)"),
 ])
 def test_backward_rejects_wrong_dy(monkeypatch, dy_shape, pattern):
-    monkeypatch.setattr(conv_module, "im2col", None)
+    without_kernels(monkeypatch)
     x, w = good_args()
     with pytest.raises(ValueError, match=pattern):
         conv2d_backward(np.ones(dy_shape), x, w, device="cpu")
@@ -243,3 +262,16 @@ def test_backward_without_input_grad_gives_the_same_weight_grads(w_shape, stride
     assert no_dx is None and dx is not None
     np.testing.assert_array_equal(dw_only, dw)
     np.testing.assert_array_equal(db_only, db)
+
+
+@pytest.mark.parametrize("filters, stride, dtype, path", [
+    (8, 1, np.float32, "direct"), (9, 1, np.float32, "im2col"), (8, 2, np.float32, "im2col"),
+    (3, (1, 2), np.float32, "im2col"), (8, 1, np.float64, "im2col")])
+def test_the_default_rule_picks_direct_kernels_for_few_filters_and_stride_1(monkeypatch, filters, stride, dtype, path):
+    monkeypatch.setattr(conv_module, "DIRECT_MAX_FILTERS", 8)
+    x, w = np.ones((2, 3, 8, 8), dtype), np.ones((filters, 3, 3, 3), dtype)
+    unused = ("im2col", "col2im") if path == "direct" else ("direct_forward", "direct_backward")
+    for name in unused:
+        monkeypatch.setattr(conv_module, name, None)
+    y = conv2d(x, w, stride=stride, padding=1, device="cpu")
+    conv2d_backward(y, x, w, stride=stride, padding=1, device="cpu")

@@ -32,7 +32,7 @@ def test_max_pool_matches_loops(case):
 @settings(max_examples=100, deadline=None)
 @given(oracle.tiling_pooling_cases())
 def test_max_pool_backward_with_tiling_windows_matches_loops_exactly(case):
-    """stride == size takes the tiled kernel: ties, NaNs and edges that no window covers."""
+    """stride == size takes the tiled kernel (in float32): ties, NaNs and edges that no window covers."""
     x, size, stride = case
     y = max_pool2d(x, size, stride=stride, device="cpu")
     dy = np.random.default_rng(7).standard_normal(y.shape).astype(x.dtype)

@@ -4,14 +4,22 @@ import numba
 from .shared_cache import seed_from_install
 
 
-def cpu_kernel(function=None, *, parallel=False):
+# Only what vectorising a sum needs: reorder the additions, ignore the sign of zero, fuse multiply
+# and add. Not "fast": NaN and infinity keep their meaning.
+_REASSOCIATE = {"reassoc", "nsz", "contract"}
+
+
+def cpu_kernel(function=None, *, parallel=False, reassociate=False):
     """Compile a plain Python function with ``numba.njit``, cached on disk.
 
     The function stays importable as plain Python (the source is unchanged), which is what
     ``NUMBA_DISABLE_JIT=1`` runs. ``parallel=True`` turns ``numba.prange`` loops into threads.
+    ``reassociate=True`` lets the compiler reorder floating-point sums (so it can split a sum over
+    vector lanes); results then differ from the written order by rounding only.
     """
     def wrap(python_function):
-        return numba.njit(python_function, cache=True, parallel=parallel, nogil=True)
+        return numba.njit(python_function, cache=True, parallel=parallel, nogil=True,
+                          fastmath=_REASSOCIATE if reassociate else False)
 
     return wrap if function is None else wrap(function)
 

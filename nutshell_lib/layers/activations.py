@@ -41,7 +41,7 @@ class Activation(Layer):
             with named(repr(self)):
                 dy = to_gpu(matching("dy", dy, y, "the output"))
             return gpu_steps.activation_backward(self.function, dy, x, y, self.parameter)
-        return dy * self.function.gradient(x, y, self.parameter)
+        return self.function.backward(dy, x, y, self.parameter)
 
 
 class Sigmoid(Activation):

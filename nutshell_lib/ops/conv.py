@@ -7,7 +7,10 @@ On the CPU the convolution is one matrix product: im2col copies every input wind
 the BLAS multiplies the (K, C*R*S) filter matrix by the (C*R*S, N*Ho*Wo) column matrix, and the
 backward pass multiplies by the transposes and adds the columns back (col2im). Each thread takes a
 share of the batch and does all of its work (the BLAS on one thread; see ``threads``), a few images
-at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. On a GPU, the tiled kernel
+at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. A stride-1 layer with at
+most DIRECT_MAX_FILTERS filters (in float32) skips the columns: with so few rows in the product, copying the
+windows costs as much as multiplying them, and the direct kernels of
+``nutshell_lib.kernels.cpu_conv_direct`` run it without copies. On a GPU, the tiled kernel
 runs the same products, reading the columns straight from the images instead of building them (an
 implicit GEMM, see ``nutshell_lib.kernels.cuda_conv``). Which device runs and where the results
 live follows the rule in ``device``: device arrays in, device arrays out.
@@ -17,12 +20,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.cpu_conv import col2im, im2col
-from .threads import COLUMN_CHUNK_ELEMENTS, run_blas_in_blocks
+from ..kernels.cpu_conv_direct import direct_backward, direct_forward
+from .threads import COLUMN_CHUNK_ELEMENTS, run_blas_in_blocks, run_in_blocks
 from .device import resolve_device, results, to_gpu
 from .validate import as_float_array, output_size, pair
 
 X_LAYOUT = "(N, C, H, W)"
 W_LAYOUT = "(K, C, R, S)"
+
+# Up to this many filters, a stride-1 float32 convolution runs the direct kernels; from 16 on, im2col
+# and the BLAS were faster on the benchmark shapes (docs/benchmarks.md, "Direct convolution").
+DIRECT_MAX_FILTERS = 8
 
 
 def conv2d(x, w, b=None, *, stride=1, padding=0, device="auto"):
@@ -109,12 +117,24 @@ def _is_pointwise(w, stride, padding) -> bool:
     return w.shape[2:] == (1, 1) and stride == (1, 1) and padding == (0, 0)
 
 
+def _is_direct(w, stride, padding) -> bool:
+    """Few filters, stride 1, float32: the direct kernels (1x1 kernels without padding have their own
+    path). float64 is the course's dtype for checking gradients, where speed does not matter but the
+    direct kernels' compile time would (about 2 s more for the first use after installing)."""
+    return (stride == (1, 1) and w.shape[0] <= DIRECT_MAX_FILTERS and w.dtype == np.float32
+            and not _is_pointwise(w, stride, padding))
+
+
+def _column_elements(x, w, out_shape) -> int:
+    """Elements of the whole batch's im2col matrix: how the ops size a convolution's work."""
+    return w.shape[1] * w.shape[2] * w.shape[3] * x.shape[0] * out_shape[2] * out_shape[3]
+
+
 def _over_images(function, x, w, out_shape, *args) -> list:
     """Call ``function(first_image, last_image, *args)`` on blocks of the batch, which the kit's
     threads take in turn, and return the blocks' results. A thread does all the work for a block's
     images: im2col, its own BLAS products (the BLAS on one thread), col2im."""
-    work = w.shape[1] * w.shape[2] * w.shape[3] * x.shape[0] * out_shape[2] * out_shape[3]  # column elements
-    return run_blas_in_blocks(function, x.shape[0], work, *args)
+    return run_blas_in_blocks(function, x.shape[0], _column_elements(x, w, out_shape), *args)
 
 
 def _batch_chunks(first_image, last_image, w, out_shape):
@@ -137,7 +157,10 @@ def _columns(x, w, stride, padding, out_shape):
 def _forward_cpu(x, w, b, stride, padding, out_shape):
     """y (N, K, Ho, Wo) = (K, C*R*S) filter matrix @ (C*R*S, N*Ho*Wo) columns, plus b (K,)."""
     y = np.empty(out_shape, x.dtype)
-    _over_images(_forward_images, x, w, out_shape, x, w, b, stride, padding, y)
+    if _is_direct(w, stride, padding):
+        run_in_blocks(direct_forward, x.shape[0], _column_elements(x, w, out_shape), x, w, b, *padding, y)
+    else:
+        _over_images(_forward_images, x, w, out_shape, x, w, b, stride, padding, y)
     return y
 
 
@@ -164,7 +187,11 @@ def _backward_cpu(dy, x, w, stride, padding, input_grad):
     """With dY the (K, N*Ho*Wo) matrix of dy and col the columns of x: dw = dY @ col.T,
     dx = col2im(W.T @ dY), db = dy summed over (n, i, j). Shapes as in conv2d_backward."""
     dx = np.empty_like(x) if input_grad else None
-    partial_dws = _over_images(_backward_images, x, w, dy.shape, dy, x, w, stride, padding, dx)
+    if _is_direct(w, stride, padding):
+        partial_dws = run_in_blocks(direct_backward, x.shape[0], _column_elements(x, w, dy.shape),
+                                    dy, x, w, *padding, input_grad, np.empty((0,) * 4, x.dtype) if dx is None else dx)
+    else:
+        partial_dws = _over_images(_backward_images, x, w, dy.shape, dy, x, w, stride, padding, dx)
     return dx, sum(partial_dws).reshape(w.shape), dy.sum(axis=(0, 2, 3))
 
 

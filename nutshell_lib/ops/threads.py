@@ -28,9 +28,11 @@ ELEMENTS_WORTH_A_THREAD = 50_000
 # an idle core takes 50-100 us on a virtual machine) leaves its share to the threads already running.
 BLOCKS_PER_THREAD = 4
 
-# A BLAS multiply-add costs about 1/40 of the time a kernel spends on one array element, so a
-# product of m multiply-adds counts as m / 40 elements of work.
-MULTIPLY_ADDS_PER_ELEMENT = 40
+# A matrix product of m multiply-adds counts as m / MULTIPLY_ADDS_PER_ELEMENT elements of work, so
+# it is split among threads only from about 50,000 * 2,000 = 10^8 multiply-adds. Below that, each
+# thread's share of a product costs a fresh packing of the operands and the split lost time:
+# Dense layers from 0.6 to 200 million multiply-adds, one thread against two, measured.
+MULTIPLY_ADDS_PER_ELEMENT = 2_000
 
 # Most elements of the im2col column matrix one thread holds at once: 512 KiB in float32, so it
 # stays in the core's L2 cache between im2col writing it and the BLAS reading it. It measured
@@ -107,12 +109,21 @@ def single_threaded_blas():
     overlap in two Python threads can leave the BLAS with one thread afterwards (each restores what
     it saw on entry), and OpenBLAS ignores a count set back from another thread, so the kit's
     ops are meant to be called from one Python thread at a time (their results are right either way).
+
+    The libraries' own setters are called directly: threadpoolctl's ``limit`` context re-reads every
+    library's state on each use, which cost a third of a millisecond per LeNet training step.
     """
     global _blas
     if _blas is None:  # finding the loaded libraries takes milliseconds: do it once
-        _blas = ThreadpoolController().select(user_api="blas")
-    with _blas.limit(limits=1):
+        _blas = ThreadpoolController().select(user_api="blas").lib_controllers
+    previous = [library.get_num_threads() for library in _blas]
+    for library in _blas:
+        library.set_num_threads(1)
+    try:
         yield
+    finally:
+        for library, threads in zip(_blas, previous):
+            library.set_num_threads(threads)
 
 
 def run_blas_in_blocks(function, length, element_count, *args) -> list:

@@ -13,9 +13,10 @@ windows[(k, r, s), (n, h, w)] = dy[n, k, i, j] for the window (i, j) whose tap (
 (h, w), 0 when none does. The input gradient gathers instead of scattering, so no two threads write
 the same element and no atomics are needed.
 
-``geometry`` is (C, H, W, K, R, S, Ho, Wo, sh, sw, ph, pw). The bias gradient sums with one thread
-per (image, channel) and an atomic add. Arrays are on the GPU already; ``ops.conv`` launches these
-with ``cuda_launch``.
+``geometry`` is (C, H, W, K, R, S, Ho, Wo, sh, sw, ph, pw). The bias gradient sums each (image,
+channel) plane with one thread, then the planes of each channel in image order (``ops.conv`` uses
+``cuda_linear.column_sums`` for that): no atomics, so the same input always gives the same bits.
+Arrays are on the GPU already; ``ops.conv`` launches these with ``cuda_launch``.
 """
 from numba import cuda
 
@@ -118,17 +119,17 @@ def add_channel_bias(y, b):
 
 
 @cuda.jit
-def conv_backward_bias(dy, db):
-    """db[k] += sum over (n, i, j) of dy[n, k, i, j]. dy: (N, K, Ho, Wo); db: (K,), zeroed by the
-    caller. One thread per (n, k), adding atomically to db[k]."""
+def plane_sums(dy, sums):
+    """sums[n, k] = sum over (i, j) of dy[n, k, i, j], in row order. dy: (N, K, Ho, Wo); sums: (N, K).
+    One thread per (n, k)."""
     index = cuda.grid(1)
     batch, out_channels, out_h, out_w = dy.shape
     if index >= batch * out_channels:
         return
     n = index // out_channels
     k = index % out_channels
-    total = db.dtype.type(0)
+    total = sums.dtype.type(0)
     for i in range(out_h):
         for j in range(out_w):
             total += dy[n, k, i, j]
-    cuda.atomic.add(db, k, total)
+    sums[n, k] = total

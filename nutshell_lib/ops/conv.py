@@ -253,7 +253,7 @@ def _backward_cuda(dy, x, w, stride, padding, input_grad):
     host): the two products of the CPU's backward pass with implicit columns, and the bias sums."""
     from numba import cuda
 
-    from ..kernels import cuda_conv
+    from ..kernels import cuda_conv, cuda_linear
     from ..kernels.cuda_launch import launch, launch_tiles
     from ..kernels.cuda_tiled import TILE
 
@@ -264,8 +264,10 @@ def _backward_cuda(dy, x, w, stride, padding, input_grad):
     dw = cuda.device_array(w.shape, x.dtype)
     launch_tiles(cuda_conv.weight_gradient_kernel(x.dtype.name), out_channels, taps, TILE,
                  dy, x, dw.reshape(out_channels, taps), out_channels, positions, taps, geometry)
-    db = cuda.to_device(np.zeros(out_channels, x.dtype))  # the bias kernel adds into it
-    launch(cuda_conv.conv_backward_bias, x.shape[0] * out_channels, dy, db)
+    per_image = cuda.device_array((x.shape[0], out_channels), x.dtype)
+    launch(cuda_conv.plane_sums, per_image.size, dy, per_image)
+    db = cuda.device_array(out_channels, x.dtype)
+    launch(cuda_linear.column_sums, out_channels, per_image, db)
     dx = None
     if input_grad:
         dx = cuda.device_array(x.shape, x.dtype)

@@ -7,9 +7,9 @@ On the CPU the convolution is one matrix product: im2col copies every input wind
 the BLAS multiplies the (K, C*R*S) filter matrix by the (C*R*S, N*Ho*Wo) column matrix, and the
 backward pass multiplies by the transposes and adds the columns back (col2im). Each thread takes a
 share of the batch and does all of its work (the BLAS on one thread; see ``threads``), a few images
-at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. A stride-1 layer with at
-most DIRECT_MAX_FILTERS filters (in float32) skips the columns: with so few rows in the product, copying the
-windows costs as much as multiplying them, and the direct kernels of
+at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. A float32 stride-1 layer
+with at most DIRECT_MAX_FILTERS filters skips the columns: with so few rows in the product, copying
+the windows costs as much as multiplying them, and the direct kernels of
 ``nutshell_lib.kernels.cpu_conv_direct`` run it without copies. On a GPU, the tiled kernel
 runs the same products, reading the columns straight from the images instead of building them (an
 implicit GEMM, see ``nutshell_lib.kernels.cuda_conv``). Which device runs and where the results
@@ -29,7 +29,7 @@ X_LAYOUT = "(N, C, H, W)"
 W_LAYOUT = "(K, C, R, S)"
 
 # Up to this many filters, a stride-1 float32 convolution runs the direct kernels; from 16 on, im2col
-# and the BLAS were faster on the benchmark shapes (docs/benchmarks.md, "Direct convolution").
+# and the BLAS were faster on the benchmark shapes (docs/benchmarks.md, "CPU parity with PyTorch").
 DIRECT_MAX_FILTERS = 8
 
 

@@ -18,13 +18,13 @@ def clip_grad_norm(model, max_norm: float) -> float:
     if not max_norm > 0:
         raise ValueError(f"clip_grad_norm: max_norm must be positive, got {max_norm!r}")
     frozen = getattr(model, "frozen", ())
-    grads = [grad for name, grad in model.grads.items() if name not in frozen]
-    on_gpu = [name for name, grad in model.grads.items() if name not in frozen and is_device_array(grad)]
+    grads = {name: grad for name, grad in model.grads.items() if name not in frozen}
+    on_gpu = [name for name, grad in grads.items() if is_device_array(grad)]
     if on_gpu:
         raise TypeError(f"clip_grad_norm runs on the CPU only so far; the gradients {', '.join(on_gpu)} are GPU arrays")
-    norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
+    norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
     factor = max_norm / (norm + 1e-6)
     if factor < 1:
-        for g in grads:
+        for g in grads.values():
             g *= factor
     return norm

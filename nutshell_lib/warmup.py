@@ -1,4 +1,15 @@
-"""Compile every CPU kernel (and CUDA kernel where a GPU is usable) for both float dtypes."""
+"""Compile every CPU kernel (and CUDA kernel where a GPU is usable) for both float dtypes.
+
+Numba compiles while holding the GIL, so threads cannot share the work; processes can. The kernels
+fall into two groups of about equal compile time whose functions live in different modules, so
+the two groups write different files of Numba's cache and can compile side by side:
+``compile_all_kernels(processes=2)`` (what ``nutshell warm`` runs) starts one Python process per
+group and waits for both.
+"""
+import os
+import subprocess
+import sys
+
 import numpy as np
 
 from .ops.conv import DIRECT_MAX_FILTERS, conv2d, conv2d_backward
@@ -7,19 +18,66 @@ from .ops.elementwise import relu, relu_backward
 from .ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
 
-def compile_all_kernels() -> None:
+def _devices() -> list:
     real_gpu = cuda_status()[0] and not is_simulator()  # the simulator compiles nothing worth warming
-    devices = ["cpu"] + (["cuda"] if real_gpu else [])
-    for device in devices:
+    return ["cpu"] + (["cuda"] if real_gpu else [])
+
+
+def _images(dtype):
+    return np.ones((1, 2, 6, 6), dtype)
+
+
+def _compile_convolutions() -> None:
+    for device in _devices():
         for dtype in (np.float32, np.float64):
-            x = np.ones((1, 2, 6, 6), dtype)
+            x = _images(dtype)
             for filters in (DIRECT_MAX_FILTERS, DIRECT_MAX_FILTERS + 1):  # the direct (float32) and the im2col kernels
                 w = np.ones((filters, 2, 3, 3), dtype)
                 y = conv2d(x, w, np.zeros(filters, dtype), padding=1, device=device)
                 conv2d_backward(y, x, w, padding=1, device=device)
+
+
+def _compile_pooling_and_activations() -> None:
+    for device in _devices():
+        for dtype in (np.float32, np.float64):
+            x = _images(dtype)
             if device == "cpu":
                 relu_backward(relu(x), x)
             for forward, backward in ((max_pool2d, max_pool2d_backward), (avg_pool2d, avg_pool2d_backward)):
                 for stride in (2, 1):  # tiling and overlapping windows: max pooling has a CPU kernel for each
                     pooled = forward(x, 2, stride=stride, device=device)
                     backward(pooled, x, 2, stride=stride, device=device)
+
+
+KERNEL_GROUPS = {"convolutions": _compile_convolutions, "pooling-and-activations": _compile_pooling_and_activations}
+
+
+def compile_all_kernels(processes: int = 1) -> None:
+    """Compile (or load from Numba's cache) every kernel the ops use.
+
+    processes: 1 compiles everything in this process; 2 or more compile each of KERNEL_GROUPS in a
+    child process of its own, at the same time (this process then holds none of them in memory,
+    but finds them all in the cache). A child that fails raises RuntimeError with its error output.
+    """
+    if processes <= 1:
+        for compile_group in KERNEL_GROUPS.values():
+            compile_group()
+        return
+    # The children must import this very copy of the package, whatever their working folder holds.
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    search_path = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))
+    children = {group: subprocess.Popen([sys.executable, "-m", __name__, group],
+                                        env=dict(os.environ, PYTHONPATH=search_path),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                for group in KERNEL_GROUPS}
+    failures = []
+    for group, child in children.items():
+        _, errors = child.communicate()
+        if child.returncode != 0:
+            failures.append(f"compiling the {group} kernels failed (exit status {child.returncode}):\n{errors}")
+    if failures:
+        raise RuntimeError("\n".join(failures))
+
+
+if __name__ == "__main__":
+    KERNEL_GROUPS[sys.argv[1]]()

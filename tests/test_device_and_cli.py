@@ -107,6 +107,16 @@ def test_module_entry_point_runs_warm():
     assert "Numba kernels ready" in result.stdout
 
 
+def test_warming_in_processes_says_which_group_failed_and_why(monkeypatch):
+    """Each group compiles in a child process of its own; one whose child fails is named, with the
+    child's error output (here a group the child's own copy of the module does not know)."""
+    from nutshell_lib import warmup
+
+    monkeypatch.setitem(warmup.KERNEL_GROUPS, "no-such-kernels", lambda: None)
+    with pytest.raises(RuntimeError, match=r"(?s)compiling the no-such-kernels kernels failed \(exit status 1\).*KeyError"):
+        warmup.compile_all_kernels(processes=2)
+
+
 def test_moving_a_model_to_cuda_without_a_gpu_says_why(monkeypatch):
     from nutshell_lib.layers import Dense, Sequential
 

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import correlate
 
+from nutshell_lib.kernels.cpu_conv import col2im, im2col
 from nutshell_lib.ops import conv as conv_module
 from nutshell_lib.ops.conv import conv2d, conv2d_backward
 from oracles import central_difference, conv2d_backward_loops, conv2d_loops
@@ -275,3 +276,30 @@ def test_the_default_rule_picks_direct_kernels_for_few_filters_and_stride_1(monk
         monkeypatch.setattr(conv_module, name, None)
     y = conv2d(x, w, stride=stride, padding=1, device="cpu")
     conv2d_backward(y, x, w, stride=stride, padding=1, device="cpu")
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases())
+def test_im2col_writes_its_documented_layout_and_col2im_is_its_adjoint(case):
+    """The two kernels alone: im2col against the layout in its module's docstring, written as loops
+    over a padded copy (col starts as NaN, so an entry it leaves unwritten shows), and col2im
+    against the definition of the adjoint, <im2col(x), g> = <x, col2im(g)>."""
+    x, w, (sh, sw), (ph, pw) = case["x"], case["w"], case["stride"], case["padding"]
+    count, channels, height, width = x.shape
+    _, _, kernel_h, kernel_w = w.shape
+    out_h, out_w = (height + 2 * ph - kernel_h) // sh + 1, (width + 2 * pw - kernel_w) // sw + 1
+    col = np.full((channels * kernel_h * kernel_w, count, out_h, out_w), np.nan)
+    im2col(x, kernel_h, kernel_w, sh, sw, ph, pw, col)
+    padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    expected = np.empty_like(col)
+    for c in range(channels):
+        for r in range(kernel_h):
+            for s in range(kernel_w):
+                for i in range(out_h):
+                    for j in range(out_w):
+                        expected[(c * kernel_h + r) * kernel_w + s, :, i, j] = padded[:, c, i * sh + r, j * sw + s]
+    np.testing.assert_array_equal(col, expected)
+    grad = case["rng"].standard_normal(col.shape)
+    dx = np.full_like(x, np.nan)  # col2im overwrites all of it
+    col2im(grad, kernel_h, kernel_w, sh, sw, ph, pw, dx)
+    np.testing.assert_allclose(np.sum(dx * x), np.sum(grad * col), rtol=1e-10, atol=1e-10)

@@ -1,7 +1,15 @@
 """One place that decides how CPU kernels are compiled."""
 import numba
+import numpy as np
 
 from .shared_cache import seed_from_install
+
+
+# The specialised fast kernels (the direct convolution, the tiled max-pool backward) are compiled
+# for this dtype only, the one networks train in; other dtypes take the general kernels. float64 is
+# the course's dtype for checking gradients, where speed does not matter but a second compilation
+# of each fast kernel would (about 2.8 s of the cold compile, measured).
+FAST_KERNEL_DTYPE = np.float32
 
 
 # Only what vectorising a sum needs: reorder the additions, ignore the sign of zero, fuse multiply

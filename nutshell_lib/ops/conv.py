@@ -21,6 +21,7 @@ import numpy as np
 
 from ..kernels.cpu_conv import col2im, im2col
 from ..kernels.cpu_conv_direct import direct_backward, direct_forward
+from ..kernels.jit import FAST_KERNEL_DTYPE
 from .threads import COLUMN_CHUNK_ELEMENTS, run_blas_in_blocks, run_in_blocks
 from .device import resolve_device, results, to_gpu
 from .validate import as_float_array, output_size, pair
@@ -118,10 +119,9 @@ def _is_pointwise(w, stride, padding) -> bool:
 
 
 def _is_direct(w, stride, padding) -> bool:
-    """Few filters, stride 1, float32: the direct kernels (1x1 kernels without padding have their own
-    path). float64 is the course's dtype for checking gradients, where speed does not matter but the
-    direct kernels' compile time would (about 2 s more for the first use after installing)."""
-    return (stride == (1, 1) and w.shape[0] <= DIRECT_MAX_FILTERS and w.dtype == np.float32
+    """Few filters, stride 1, FAST_KERNEL_DTYPE (float32): the direct kernels (1x1 kernels without
+    padding have their own path)."""
+    return (stride == (1, 1) and w.shape[0] <= DIRECT_MAX_FILTERS and w.dtype == FAST_KERNEL_DTYPE
             and not _is_pointwise(w, stride, padding))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels import cpu_pool
+from ..kernels.jit import FAST_KERNEL_DTYPE
 from .device import resolve_device, results, to_gpu
 from .threads import run_in_blocks
 from .validate import as_float_array, output_size, pair
@@ -134,9 +135,8 @@ def max_pool2d_backward(dy, x, size, *, stride=None, device="auto"):
 
         return _run_cuda(cuda_pool.max_pool_backward, (dy, x), x.shape, x.dtype, window, arguments)
     size_h, size_w, stride_h, stride_w = window
-    # No element in two windows: the faster kernel, for float32. float64 is the course's dtype for
-    # checking gradients, where its speed does not matter but its compile time would.
-    tiled = (stride_h, stride_w) == (size_h, size_w) and x.dtype == np.float32
+    # No element in two windows: the faster kernel, compiled for FAST_KERNEL_DTYPE (float32) only.
+    tiled = (stride_h, stride_w) == (size_h, size_w) and x.dtype == FAST_KERNEL_DTYPE
     kernel = cpu_pool.max_pool_backward_tiled if tiled else cpu_pool.max_pool_backward
     return _run_cpu(kernel, (dy, x), x.shape, x.dtype, window)
 

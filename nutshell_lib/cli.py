@@ -13,7 +13,7 @@ def warm() -> int:
     from .warmup import compile_all_kernels
 
     start = time.perf_counter()
-    compile_all_kernels(processes=os.cpu_count() or 1)
+    compile_all_kernels(in_child_processes=(os.cpu_count() or 1) > 1)
     print(f"Numba kernels ready in {time.perf_counter() - start:.1f} s")
     return 0
 

@@ -3,8 +3,8 @@
 Numba compiles while holding the GIL, so threads cannot share the work; processes can. The kernels
 fall into two groups of about equal compile time whose functions live in different modules, so
 the two groups write different files of Numba's cache and can compile side by side:
-``compile_all_kernels(processes=2)`` (what ``nutshell warm`` runs) starts one Python process per
-group and waits for both.
+``compile_all_kernels(in_child_processes=True)`` (what ``nutshell warm`` runs on a machine with
+more than one core) starts one Python process per group and waits for them.
 """
 import os
 import subprocess
@@ -52,14 +52,15 @@ def _compile_pooling_and_activations() -> None:
 KERNEL_GROUPS = {"convolutions": _compile_convolutions, "pooling-and-activations": _compile_pooling_and_activations}
 
 
-def compile_all_kernels(processes: int = 1) -> None:
+def compile_all_kernels(in_child_processes: bool = False) -> None:
     """Compile (or load from Numba's cache) every kernel the ops use.
 
-    processes: 1 compiles everything in this process; 2 or more compile each of KERNEL_GROUPS in a
-    child process of its own, at the same time (this process then holds none of them in memory,
-    but finds them all in the cache). A child that fails raises RuntimeError with its error output.
+    in_child_processes: False compiles everything in this process; True compiles each of
+    KERNEL_GROUPS in a child process of its own, all at the same time (this process then holds none
+    of them in memory, but finds them all in the cache). A child that fails raises RuntimeError
+    with its error output.
     """
-    if processes <= 1:
+    if not in_child_processes:
         for compile_group in KERNEL_GROUPS.values():
             compile_group()
         return

@@ -114,7 +114,7 @@ def test_warming_in_processes_says_which_group_failed_and_why(monkeypatch):
 
     monkeypatch.setitem(warmup.KERNEL_GROUPS, "no-such-kernels", lambda: None)
     with pytest.raises(RuntimeError, match=r"(?s)compiling the no-such-kernels kernels failed \(exit status 1\).*KeyError"):
-        warmup.compile_all_kernels(processes=2)
+        warmup.compile_all_kernels(in_child_processes=True)
 
 
 def test_moving_a_model_to_cuda_without_a_gpu_says_why(monkeypatch):

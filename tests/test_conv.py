@@ -68,17 +68,18 @@ def with_layout(array, layout):
 
 
 @st.composite
-def conv_cases(draw, max_batch=3, max_channels=3, max_extra=6):
+def conv_cases(draw, max_batch=3, max_channels=3, max_extra=6, max_kernel=4, max_stride=4,
+               dtypes=(np.float32, np.float64)):
     """A random valid convolution: kernel, stride (may exceed the kernel), padding, then an input
     at least as large as the kernel once padded."""
-    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    stride = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
+    stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
     padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
     size = [draw(st.integers(max(1, k - 2 * p), max(1, k - 2 * p) + max_extra)) for k, p in zip(kernel, padding)]
     n_batch = draw(st.integers(1, max_batch))
     channels = draw(st.integers(1, max_channels))
     out_channels = draw(st.integers(1, max_channels))
-    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    dtype = draw(st.sampled_from(dtypes))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n_batch, channels, *size))
@@ -99,6 +100,22 @@ def test_forward_matches_naive_loops(case, layout):
     expected = conv2d_loops(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), stride, padding)
     assert y.dtype == dtype and y.shape == expected.shape
     np.testing.assert_allclose(y, expected, **tolerance(dtype))
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases(max_kernel=12, max_stride=1, dtypes=(np.float32,), max_channels=4))
+def test_stride_1_float32_layers_with_kernels_up_to_12_wide(case):
+    """The layers the direct kernels take (stride 1, float32), with kernel widths on both sides of
+    the forward kernel's groups of five taps, forward and backward against the loops."""
+    padding, rng = case["padding"], case["rng"]
+    x, w, b = (case[k].astype(np.float32) for k in "xwb")
+    y = conv2d(x, w, b, padding=padding, device="cpu")
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    np.testing.assert_allclose(y, conv2d_loops(x64, w64, b.astype(np.float64), (1, 1), padding), **tolerance(np.float32))
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    got = conv2d_backward(dy, x, w, padding=padding, device="cpu")
+    for name, g, e in zip(("dx", "dw", "db"), got, conv2d_backward_loops(dy.astype(np.float64), x64, w64, (1, 1), padding)):
+        np.testing.assert_allclose(g, e, err_msg=name, **tolerance(np.float32))
 
 
 @settings(max_examples=30, deadline=None)

@@ -62,9 +62,23 @@ def _direct_forward(first_image, last_image, x, w, b, pad_h, pad_w, y):
             for c in range(channels):
                 image = padded[c]
                 for r in range(kernel_h):
-                    for s in range(kernel_w):
+                    row_shift = uint64(r) * width
+                    grouped = kernel_w - kernel_w % 5
+                    for s in range(0, grouped, 5):
+                        # Five neighbouring taps in one pass: each output element is loaded and
+                        # stored once for five multiply-adds, not once for each.
+                        a0, a1, a2, a3, a4 = w[k, c, r, s], w[k, c, r, s + 1], w[k, c, r, s + 2], w[k, c, r, s + 3], w[k, c, r, s + 4]
+                        b0, b1, b2, b3, b4 = (w[other, c, r, s], w[other, c, r, s + 1], w[other, c, r, s + 2],
+                                              w[other, c, r, s + 3], w[other, c, r, s + 4])
+                        shift = row_shift + uint64(s)
+                        for q in range(length):
+                            p0, p1, p2 = image[shift + q], image[shift + uint64(1) + q], image[shift + uint64(2) + q]
+                            p3, p4 = image[shift + uint64(3) + q], image[shift + uint64(4) + q]
+                            first_row[q] += a0 * p0 + a1 * p1 + a2 * p2 + a3 * p3 + a4 * p4
+                            second_row[q] += b0 * p0 + b1 * p1 + b2 * p2 + b3 * p3 + b4 * p4
+                    for s in range(grouped, kernel_w):
                         first_weight, second_weight = w[k, c, r, s], w[other, c, r, s]
-                        shift = uint64(r) * width + uint64(s)
+                        shift = row_shift + uint64(s)
                         for q in range(length):
                             pixel = image[shift + q]
                             first_row[q] += first_weight * pixel
@@ -84,6 +98,11 @@ def _direct_backward(first_image, last_image, dy, x, w, pad_h, pad_w, input_grad
     dw[k, c, r, s] = sum over (n, i, j) of dy[n, k, i, j] * x_padded[n, c, i + r, j + s].
     With input_grad, also overwrites dx[n] (dx: (N, C, H, W)) with dL/dx: each tap's weight times
     the whole of dy's channel, added at the tap's shift, then the padding cropped.
+
+    As in the forward kernel, five neighbouring taps of a kernel row share one pass. For dx the
+    pass gathers instead of scattering: padded_dx[shift + q] += sum over t of w[..., s + t] *
+    grad[q - t], which reads dy's rows up to four places before their start, so each row of
+    ``grad_rows`` begins with four zeros.
     """
     channels, height, in_w = x.shape[1], x.shape[2], x.shape[3]
     out_channels, _, kernel_h, kernel_w = w.shape
@@ -93,23 +112,55 @@ def _direct_backward(first_image, last_image, dy, x, w, pad_h, pad_w, input_grad
     plane = (height + 2 * pad_h) * (in_w + 2 * pad_w)
     padded = np.empty((channels, plane), x.dtype)
     padded_dx = np.empty(plane, x.dtype)
-    grad_rows = np.zeros((out_channels, out_h * (in_w + 2 * pad_w)), x.dtype)  # the columns past Wo stay 0
+    lead = uint64(4)
+    # Four zeros before each row and the columns past Wo stay 0, so that they add nothing.
+    grad_rows = np.zeros((out_channels, 4 + out_h * (in_w + 2 * pad_w) + 4), x.dtype)
     dw = np.zeros(w.shape, x.dtype)
+    grouped = kernel_w - kernel_w % 5
     for n in range(first_image, last_image):
         pad_image(x, n, pad_h, pad_w, padded)
         for k in range(out_channels):
             for i in range(out_h):
-                start = uint64(i) * width
+                start = lead + uint64(i) * width
                 for j in range(uint64(out_w)):
                     grad_rows[k, start + j] = dy[n, k, i, j]
         for k in range(0, out_channels, 2):
             other = min(k + 1, out_channels - 1)
-            first_grad, second_grad = grad_rows[k], grad_rows[other]
+            first_grad, second_grad = grad_rows[k, lead:], grad_rows[other, lead:]
             for c in range(channels):
                 image = padded[c]
                 for r in range(kernel_h):
-                    for s in range(kernel_w):
-                        shift = uint64(r) * width + uint64(s)
+                    row_shift = uint64(r) * width
+                    for s in range(0, grouped, 5):
+                        shift = row_shift + uint64(s)
+                        a0 = a1 = a2 = a3 = a4 = b0 = b1 = b2 = b3 = b4 = x.dtype.type(0)
+                        for q in range(length):
+                            p0, p1, p2 = image[shift + q], image[shift + uint64(1) + q], image[shift + uint64(2) + q]
+                            p3, p4 = image[shift + uint64(3) + q], image[shift + uint64(4) + q]
+                            first, second = first_grad[q], second_grad[q]
+                            a0 += first * p0
+                            a1 += first * p1
+                            a2 += first * p2
+                            a3 += first * p3
+                            a4 += first * p4
+                            b0 += second * p0
+                            b1 += second * p1
+                            b2 += second * p2
+                            b3 += second * p3
+                            b4 += second * p4
+                        dw[k, c, r, s] += a0
+                        dw[k, c, r, s + 1] += a1
+                        dw[k, c, r, s + 2] += a2
+                        dw[k, c, r, s + 3] += a3
+                        dw[k, c, r, s + 4] += a4
+                        if other != k:
+                            dw[other, c, r, s] += b0
+                            dw[other, c, r, s + 1] += b1
+                            dw[other, c, r, s + 2] += b2
+                            dw[other, c, r, s + 3] += b3
+                            dw[other, c, r, s + 4] += b4
+                    for s in range(grouped, kernel_w):
+                        shift = row_shift + uint64(s)
                         first_sum = first_grad[0] * image[shift]
                         second_sum = second_grad[0] * image[shift]
                         for q in range(uint64(1), length):
@@ -124,19 +175,26 @@ def _direct_backward(first_image, last_image, dy, x, w, pad_h, pad_w, input_grad
         for c in range(channels):
             padded_dx[:] = 0
             for k in range(out_channels):
-                grad = grad_rows[k]
+                grad = grad_rows[k]  # grad[lead + q] is dy's channel k at flat position q
                 for r in range(kernel_h):
-                    for s in range(kernel_w):
+                    row_shift = uint64(r) * width
+                    for s in range(0, grouped, 5):
+                        w0, w1, w2, w3, w4 = w[k, c, r, s], w[k, c, r, s + 1], w[k, c, r, s + 2], w[k, c, r, s + 3], w[k, c, r, s + 4]
+                        shift = row_shift + uint64(s)
+                        for q in range(length + lead):
+                            padded_dx[shift + q] += (w0 * grad[lead + q] + w1 * grad[lead - uint64(1) + q]
+                                                     + w2 * grad[lead - uint64(2) + q] + w3 * grad[lead - uint64(3) + q]
+                                                     + w4 * grad[q])
+                    for s in range(grouped, kernel_w):
                         weight = w[k, c, r, s]
-                        shift = uint64(r) * width + uint64(s)
+                        shift = row_shift + uint64(s)
                         for q in range(length):
-                            padded_dx[shift + q] += weight * grad[q]
+                            padded_dx[shift + q] += weight * grad[lead + q]
             for h in range(height):
                 start = uint64((h + pad_h)) * width + uint64(pad_w)
                 for col in range(uint64(in_w)):
                     dx[n, c, h, col] = padded_dx[start + col]
     return dw
-
 
 pad_image = cpu_kernel(_pad_image)
 # Fused multiply-adds (15-20% faster forward, measured); reassociating dw's sums lets the compiler

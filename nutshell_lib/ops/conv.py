@@ -29,9 +29,10 @@ from .validate import as_float_array, output_size, pair
 X_LAYOUT = "(N, C, H, W)"
 W_LAYOUT = "(K, C, R, S)"
 
-# Up to this many filters, a stride-1 float32 convolution runs the direct kernels; from 16 on, im2col
-# and the BLAS were faster on the benchmark shapes (docs/benchmarks.md, "CPU parity with PyTorch").
-DIRECT_MAX_FILTERS = 8
+# Up to this many filters, a stride-1 float32 convolution runs the direct kernels. With 16 filters
+# they took 0.59-1.03x the time of im2col and the BLAS (forward + backward, 2 threads; 3x3, 5x5 and
+# 7x7 kernels), with 24 0.98x, with 32 0.96-1.21x (docs/benchmarks.md, "Five taps per pass").
+DIRECT_MAX_FILTERS = 16
 
 
 def conv2d(x, w, b=None, *, stride=1, padding=0, device="auto"):

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from .ops.conv import DIRECT_MAX_FILTERS, conv2d, conv2d_backward
+from .ops.conv import DIRECT_MAX_FILTERS, WINOGRAD_MIN_CHANNELS, conv2d, conv2d_backward
 from .ops.device import cuda_status, is_simulator
 from .ops.elementwise import relu, relu_backward
 from .ops.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
@@ -37,7 +37,11 @@ def _compile_convolutions() -> None:
                 conv2d_backward(y, x, w, padding=1, device=device)
 
 
-def _compile_pooling_and_activations() -> None:
+def _compile_winograd_pooling_and_activations() -> None:
+    # Winograd's kernels (CPU, float32 only) compile in this group: the other group's convolution
+    # kernels take longer already.
+    x = np.ones((1, WINOGRAD_MIN_CHANNELS, 6, 6), np.float32)
+    conv2d(x, np.ones((DIRECT_MAX_FILTERS + 1, WINOGRAD_MIN_CHANNELS, 3, 3), np.float32), padding=1, device="cpu")
     for device in _devices():
         for dtype in (np.float32, np.float64):
             x = _images(dtype)
@@ -49,7 +53,8 @@ def _compile_pooling_and_activations() -> None:
                     backward(pooled, x, 2, stride=stride, device=device)
 
 
-KERNEL_GROUPS = {"convolutions": _compile_convolutions, "pooling-and-activations": _compile_pooling_and_activations}
+KERNEL_GROUPS = {"convolutions": _compile_convolutions,
+                 "winograd-pooling-and-activations": _compile_winograd_pooling_and_activations}
 
 
 def compile_all_kernels(in_child_processes: bool = False) -> None:

@@ -11,6 +11,7 @@ from scipy.signal import correlate
 
 from nutshell_lib.kernels.cpu_conv import col2im, im2col
 from nutshell_lib.ops import conv as conv_module
+from nutshell_lib.ops import winograd as winograd_module
 from nutshell_lib.ops.conv import conv2d, conv2d_backward
 from oracles import central_difference, conv2d_backward_loops, conv2d_loops
 
@@ -21,15 +22,17 @@ pytestmark = pytest.mark.usefixtures("threads_even_for_small_arrays")
 KERNELS = ("im2col", "col2im", "direct_forward", "direct_backward")
 
 
-@pytest.fixture(scope="module", autouse=True, params=["direct", "im2col"])
+@pytest.fixture(scope="module", autouse=True, params=["direct", "winograd", "im2col"])
 def conv_path(request):
-    """Every test runs twice: with the direct kernels for every stride-1 float32 layer, and with
-    im2col and the BLAS for every layer (DIRECT_MAX_FILTERS picks between them by the number of
-    filters; float64 always takes im2col)."""
-    default = conv_module.DIRECT_MAX_FILTERS
+    """Every test runs three times: with the direct kernels for every stride-1 float32 layer; with
+    Winograd's algorithm for every other stride-1 float32 3x3 layer's forward pass; and with
+    im2col and the BLAS for every layer. (DIRECT_MAX_FILTERS and WINOGRAD_MIN_CHANNELS pick
+    between them by the numbers of filters and channels; float64 always takes im2col.)"""
+    defaults = conv_module.DIRECT_MAX_FILTERS, conv_module.WINOGRAD_MIN_CHANNELS
     conv_module.DIRECT_MAX_FILTERS = 1_000_000 if request.param == "direct" else 0
+    conv_module.WINOGRAD_MIN_CHANNELS = 0 if request.param == "winograd" else 1_000_000
     yield request.param
-    conv_module.DIRECT_MAX_FILTERS = default
+    conv_module.DIRECT_MAX_FILTERS, conv_module.WINOGRAD_MIN_CHANNELS = defaults
 
 
 def without_kernels(monkeypatch):
@@ -68,11 +71,11 @@ def with_layout(array, layout):
 
 
 @st.composite
-def conv_cases(draw, max_batch=3, max_channels=3, max_extra=6, max_kernel=4, max_stride=4,
+def conv_cases(draw, max_batch=3, max_channels=3, max_extra=6, min_kernel=1, max_kernel=4, max_stride=4,
                dtypes=(np.float32, np.float64)):
     """A random valid convolution: kernel, stride (may exceed the kernel), padding, then an input
     at least as large as the kernel once padded."""
-    kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
+    kernel = (draw(st.integers(min_kernel, max_kernel)), draw(st.integers(min_kernel, max_kernel)))
     stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
     padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
     size = [draw(st.integers(max(1, k - 2 * p), max(1, k - 2 * p) + max_extra)) for k, p in zip(kernel, padding)]
@@ -102,11 +105,7 @@ def test_forward_matches_naive_loops(case, layout):
     np.testing.assert_allclose(y, expected, **tolerance(dtype))
 
 
-@settings(max_examples=40, deadline=None)
-@given(case=conv_cases(max_kernel=12, max_stride=1, dtypes=(np.float32,), max_channels=4))
-def test_stride_1_float32_layers_with_kernels_up_to_12_wide(case):
-    """The layers the direct kernels take (stride 1, float32), with kernel widths on both sides of
-    the forward kernel's groups of five taps, forward and backward against the loops."""
+def check_stride_1_float32_layer(case):
     padding, rng = case["padding"], case["rng"]
     x, w, b = (case[k].astype(np.float32) for k in "xwb")
     y = conv2d(x, w, b, padding=padding, device="cpu")
@@ -116,6 +115,22 @@ def test_stride_1_float32_layers_with_kernels_up_to_12_wide(case):
     got = conv2d_backward(dy, x, w, padding=padding, device="cpu")
     for name, g, e in zip(("dx", "dw", "db"), got, conv2d_backward_loops(dy.astype(np.float64), x64, w64, (1, 1), padding)):
         np.testing.assert_allclose(g, e, err_msg=name, **tolerance(np.float32))
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases(max_kernel=12, max_stride=1, dtypes=(np.float32,), max_channels=4))
+def test_stride_1_float32_layers_with_kernels_up_to_12_wide(case):
+    """The layers the direct kernels take (stride 1, float32), with kernel widths on both sides of
+    their groups of five taps, forward and backward against the loops."""
+    check_stride_1_float32_layer(case)
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases(min_kernel=3, max_kernel=3, max_stride=1, dtypes=(np.float32,), max_channels=5, max_extra=9))
+def test_stride_1_float32_3x3_layers(case):
+    """The layers Winograd's algorithm takes (3x3, stride 1, float32): odd and even output sizes
+    (its tiles are 2x2), forward and backward against the loops."""
+    check_stride_1_float32_layer(case)
 
 
 @settings(max_examples=30, deadline=None)
@@ -293,6 +308,22 @@ def test_the_default_rule_picks_direct_kernels_for_few_filters_and_stride_1(monk
         monkeypatch.setattr(conv_module, name, None)
     y = conv2d(x, w, stride=stride, padding=1, device="cpu")
     conv2d_backward(y, x, w, stride=stride, padding=1, device="cpu")
+
+
+@pytest.mark.parametrize("channels, kernel, stride, dtype, winograd", [
+    (16, 3, 1, np.float32, True), (15, 3, 1, np.float32, False), (16, 3, 2, np.float32, False),
+    (16, 5, 1, np.float32, False), (16, 3, 1, np.float64, False)])
+def test_the_default_rule_runs_3x3_layers_with_many_channels_forward_by_winograd(monkeypatch, channels, kernel, stride,
+                                                                                 dtype, winograd):
+    monkeypatch.setattr(conv_module, "DIRECT_MAX_FILTERS", 8)
+    monkeypatch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 16)
+    x, w = np.ones((2, channels, 8, 8), dtype), np.ones((9, channels, kernel, kernel), dtype)
+    unused = ("im2col", "direct_forward") if winograd else ()
+    for name in unused:
+        monkeypatch.setattr(conv_module, name, None)
+    for name in () if winograd else ("input_tiles", "output_tiles"):
+        monkeypatch.setattr(winograd_module, name, None)
+    conv2d(x, w, stride=stride, padding=1, device="cpu")
 
 
 @settings(max_examples=40, deadline=None)

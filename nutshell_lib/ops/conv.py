@@ -23,6 +23,7 @@ from ..kernels.cpu_conv import col2im, im2col
 from ..kernels.cpu_conv_direct import direct_backward, direct_forward
 from ..kernels.jit import FAST_KERNEL_DTYPE
 from .threads import COLUMN_CHUNK_ELEMENTS, run_blas_in_blocks, run_in_blocks
+from . import winograd
 from .device import resolve_device, results, to_gpu
 from .validate import as_float_array, output_size, pair
 
@@ -33,6 +34,12 @@ W_LAYOUT = "(K, C, R, S)"
 # they took 0.59-1.03x the time of im2col and the BLAS (forward + backward, 2 threads; 3x3, 5x5 and
 # 7x7 kernels), with 24 0.98x, with 32 0.96-1.21x (docs/benchmarks.md, "Five taps per pass").
 DIRECT_MAX_FILTERS = 16
+
+# A stride-1 float32 3x3 layer with more filters than that and at least this many input channels
+# runs forward by Winograd's algorithm. Against im2col and the BLAS (2 threads) it took 0.55-0.85x
+# the time from 16 channels on (images from 4x4 to 32x32), 1.5x with 3 channels, 8x with 1
+# (docs/benchmarks.md, "Winograd for 3x3 layers").
+WINOGRAD_MIN_CHANNELS = 16
 
 
 def conv2d(x, w, b=None, *, stride=1, padding=0, device="auto"):
@@ -126,6 +133,23 @@ def _is_direct(w, stride, padding) -> bool:
             and not _is_pointwise(w, stride, padding))
 
 
+def _is_winograd(w, stride, padding) -> bool:
+    """A 3x3 kernel, stride 1, FAST_KERNEL_DTYPE, at least WINOGRAD_MIN_CHANNELS input channels
+    and more filters than the direct kernels take: the forward pass by Winograd's F(2x2, 3x3) (see
+    ``winograd``). The backward pass stays with im2col: dx by Winograd (a convolution of dy) was
+    no faster than the products and col2im, measured."""
+    return (w.shape[2:] == (3, 3) and stride == (1, 1) and w.shape[1] >= WINOGRAD_MIN_CHANNELS
+            and w.dtype == FAST_KERNEL_DTYPE and not _is_direct(w, stride, padding))
+
+
+def _winograd_chunk(x, w, out_shape) -> int:
+    """Images per chunk of a Winograd convolution of x (N, C, H, W) with w (K, C, 3, 3): their
+    transformed tiles and products, 16 per tile and channel, each fit in COLUMN_CHUNK_ELEMENTS
+    (at least one image)."""
+    tiles_h, tiles_w = winograd.tile_counts(out_shape)
+    return max(1, COLUMN_CHUNK_ELEMENTS // (16 * max(w.shape[:2]) * tiles_h * tiles_w))
+
+
 def _column_elements(x, w, out_shape) -> int:
     """Elements of the whole batch's im2col matrix: how the ops size a convolution's work."""
     return w.shape[1] * w.shape[2] * w.shape[3] * x.shape[0] * out_shape[2] * out_shape[3]
@@ -160,6 +184,9 @@ def _forward_cpu(x, w, b, stride, padding, out_shape):
     y = np.empty(out_shape, x.dtype)
     if _is_direct(w, stride, padding):
         run_in_blocks(direct_forward, x.shape[0], _column_elements(x, w, out_shape), x, w, b, *padding, y)
+    elif _is_winograd(w, stride, padding):
+        _over_images(winograd.convolve_images, x, w, out_shape, x, winograd.transformed_filters(w), b, padding, y,
+                     _winograd_chunk(x, w, out_shape))
     else:
         _over_images(_forward_images, x, w, out_shape, x, w, b, stride, padding, y)
     return y

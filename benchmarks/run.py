@@ -6,7 +6,7 @@ import os
 import numba
 import numpy
 
-SUITES = ["benchmarks.jit_cost", "benchmarks.bench_conv", "benchmarks.bench_pool",
+SUITES = ["benchmarks.jit_cost", "benchmarks.bench_conv", "benchmarks.bench_conv_paths", "benchmarks.bench_pool",
           "benchmarks.bench_pool_backward", "benchmarks.bench_lenet", "benchmarks.bench_signs",
           "benchmarks.bench_lstm_recall", "benchmarks.bench_transformer_recall", "benchmarks.bench_grading"]
 

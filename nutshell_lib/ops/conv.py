@@ -10,7 +10,9 @@ share of the batch and does all of its work (the BLAS on one thread; see ``threa
 at a time so that its column matrix stays within COLUMN_CHUNK_ELEMENTS. A float32 stride-1 layer
 with at most DIRECT_MAX_FILTERS filters skips the columns: with so few rows in the product, copying
 the windows costs as much as multiplying them, and the direct kernels of
-``nutshell_lib.kernels.cpu_conv_direct`` run it without copies. On a GPU, the tiled kernel
+``nutshell_lib.kernels.cpu_conv_direct`` run it without copies. A float32 stride-1 3x3 layer with
+more filters and at least WINOGRAD_MIN_CHANNELS channels runs forward by Winograd's algorithm
+(``winograd``), with 2.25x fewer multiply-adds. On a GPU, the tiled kernel
 runs the same products, reading the columns straight from the images instead of building them (an
 implicit GEMM, see ``nutshell_lib.kernels.cuda_conv``). Which device runs and where the results
 live follows the rule in ``device``: device arrays in, device arrays out.
@@ -30,16 +32,17 @@ from .validate import as_float_array, output_size, pair
 X_LAYOUT = "(N, C, H, W)"
 W_LAYOUT = "(K, C, R, S)"
 
-# Up to this many filters, a stride-1 float32 convolution runs the direct kernels. With 16 filters
-# they took 0.59-1.03x the time of im2col and the BLAS (forward + backward, 2 threads; 3x3, 5x5 and
-# 7x7 kernels), with 24 0.98x, with 32 0.96-1.21x (docs/benchmarks.md, "Five taps per pass").
+# Up to this many filters, a stride-1 float32 convolution runs the direct kernels. Forward and
+# backward, 2 threads, against im2col and the BLAS: 0.54-0.97x the time with 16 filters (3x3, 5x5
+# and 7x7 kernels), 1.12x with 24, 1.13x with 32 (benchmarks/bench_conv_paths.py; docs/benchmarks.md,
+# "Five taps per pass, Winograd for 3x3").
 DIRECT_MAX_FILTERS = 16
 
 # A stride-1 float32 3x3 layer with more filters than that and at least this many input channels
-# runs forward by Winograd's algorithm. Against im2col and the BLAS (2 threads) it took 0.55-0.85x
-# the time from 16 channels on (images from 4x4 to 32x32), 1.5x with 3 channels, 8x with 1
-# (docs/benchmarks.md, "Winograd for 3x3 layers").
-WINOGRAD_MIN_CHANNELS = 16
+# runs forward by Winograd's algorithm. Its forward pass took 0.63-0.81x im2col's time from 16
+# channels on (images 4x4 to 32x32), 0.87x with 8 channels, 1.33x with 3 and 7.5x with 1 (same
+# benchmark).
+WINOGRAD_MIN_CHANNELS = 8
 
 
 def conv2d(x, w, b=None, *, stride=1, padding=0, device="auto"):

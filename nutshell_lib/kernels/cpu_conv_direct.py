@@ -13,6 +13,10 @@ row of Wp) are computed and thrown away; that is the price of the long loop. The
 spreads dy on rows of width Wp the same way, with zeros in the thrown-away columns, so that they
 add nothing.
 
+Five neighbouring taps of a kernel row (s to s + 4) share one such loop, so that each output
+element is loaded and stored once for five multiply-adds; kernels narrower than five, and the taps
+left over, go one tap per loop.
+
 Each kernel does the images [first_image, last_image) of the batch, one image at a time in scratch
 arrays of its own, so that the kit's threads (``ops.threads.run_in_blocks``) can call it directly,
 without Python code between the blocks. Indices into the flat rows are unsigned (``uint64``): with

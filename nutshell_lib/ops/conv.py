@@ -33,15 +33,15 @@ X_LAYOUT = "(N, C, H, W)"
 W_LAYOUT = "(K, C, R, S)"
 
 # Up to this many filters, a stride-1 float32 convolution runs the direct kernels. Forward and
-# backward, 2 threads, against im2col and the BLAS: 0.54-0.97x the time with 16 filters (3x3, 5x5
-# and 7x7 kernels), 1.12x with 24, 1.13x with 32 (benchmarks/bench_conv_paths.py; docs/benchmarks.md,
-# "Five taps per pass, Winograd for 3x3").
+# backward, 2 threads, against im2col and the BLAS: 0.58-0.97x the time with 16 filters (3x3 and 5x5
+# kernels), 1.12x with 24, 1.06-1.52x with 32 from 3 channels on (benchmarks/bench_conv_paths.py;
+# docs/benchmarks.md, "Five taps per pass, Winograd for 3x3").
 DIRECT_MAX_FILTERS = 16
 
 # A stride-1 float32 3x3 layer with more filters than that and at least this many input channels
 # runs forward by Winograd's algorithm. Its forward pass took 0.63-0.81x im2col's time from 16
-# channels on (images 4x4 to 32x32), 0.87x with 8 channels, 1.33x with 3 and 7.5x with 1 (same
-# benchmark).
+# channels on (images 4x4 to 32x32), 0.87x with 8 channels, 1.33-1.40x with 3 and 7.5x with 1
+# (same benchmark).
 WINOGRAD_MIN_CHANNELS = 8
 
 

@@ -24,8 +24,8 @@ import numpy as np
 from ..kernels.cpu_conv import col2im, im2col
 from ..kernels.cpu_conv_direct import direct_backward, direct_forward
 from ..kernels.jit import FAST_KERNEL_DTYPE
-from .threads import COLUMN_CHUNK_ELEMENTS, run_blas_in_blocks, run_in_blocks
 from . import winograd
+from .threads import COLUMN_CHUNK_ELEMENTS, run_blas_in_blocks, run_in_blocks
 from .device import resolve_device, results, to_gpu
 from .validate import as_float_array, output_size, pair
 
@@ -145,8 +145,8 @@ def _is_winograd(w, stride, padding) -> bool:
             and w.dtype == FAST_KERNEL_DTYPE and not _is_direct(w, stride, padding))
 
 
-def _winograd_chunk(x, w, out_shape) -> int:
-    """Images per chunk of a Winograd convolution of x (N, C, H, W) with w (K, C, 3, 3): their
+def _winograd_chunk(w, out_shape) -> int:
+    """Images per chunk of a Winograd convolution with w (K, C, 3, 3) into out_shape: their
     transformed tiles and products, 16 per tile and channel, each fit in COLUMN_CHUNK_ELEMENTS
     (at least one image)."""
     tiles_h, tiles_w = winograd.tile_counts(out_shape)
@@ -189,7 +189,7 @@ def _forward_cpu(x, w, b, stride, padding, out_shape):
         run_in_blocks(direct_forward, x.shape[0], _column_elements(x, w, out_shape), x, w, b, *padding, y)
     elif _is_winograd(w, stride, padding):
         _over_images(winograd.convolve_images, x, w, out_shape, x, winograd.transformed_filters(w), b, padding, y,
-                     _winograd_chunk(x, w, out_shape))
+                     _winograd_chunk(w, out_shape))
     else:
         _over_images(_forward_images, x, w, out_shape, x, w, b, stride, padding, y)
     return y

@@ -10,15 +10,16 @@ import numpy as np
 
 from ..kernels.cpu_winograd import input_tiles, output_tiles
 
+
 def transformed_filters(w):
     """U (16, K, C): U[4*a + b, k, c] = (G w[k, c] G^T)[a, b] for w (K, C, 3, 3), in w's dtype, with
     G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]."""
-    def g_times(rows):  # G @ rows for the three rows (r = 0, 1, 2) of a 3 x ... block
+    def g_times(rows):  # G @ rows, rows a sequence of three equal-shaped arrays
         middle, outer = rows[1] / 2, (rows[0] + rows[2]) / 2
         return rows[0], outer + middle, outer - middle, rows[2]
 
     u = np.empty((4, 4, *w.shape[:2]), w.dtype)
-    for a, left in enumerate(g_times(w.transpose(2, 3, 0, 1))):  # G w: (3, K, C) per a, over s
+    for a, left in enumerate(g_times(w.transpose(2, 3, 0, 1))):  # left = (G w)[a], (S, K, C)
         u[a] = g_times(left)
     return u.reshape(16, *w.shape[:2])
 

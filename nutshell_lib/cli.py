@@ -10,10 +10,10 @@ def warm() -> int:
     """Compile every kernel for float32 and float64 so the course starts without JIT pauses."""
     import time
 
-    from .warmup import compile_all_kernels
+    from .warmup import compile_all_kernels, several_cores
 
     start = time.perf_counter()
-    compile_all_kernels(in_child_processes=(os.cpu_count() or 1) > 1)
+    compile_all_kernels(in_child_processes=several_cores())
     print(f"Numba kernels ready in {time.perf_counter() - start:.1f} s")
     return 0
 

@@ -57,6 +57,11 @@ KERNEL_GROUPS = {"convolutions": _compile_convolutions,
                  "winograd-pooling-and-activations": _compile_winograd_pooling_and_activations}
 
 
+def several_cores() -> bool:
+    """Whether this machine has more than one core: then child processes compile the groups faster."""
+    return (os.cpu_count() or 1) > 1
+
+
 def compile_all_kernels(in_child_processes: bool = False) -> None:
     """Compile (or load from Numba's cache) every kernel the ops use.
 

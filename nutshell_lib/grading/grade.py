@@ -213,9 +213,9 @@ def warm_kernels(submissions: list[Submission]) -> tuple:
     """Compile the library's kernels once, here, so children that call them load them from cache;
     returns the cache folders, of which each such child gets a private copy."""
     if any(s.exercise and s.exercise.uses_kernels and not s.problem for s in submissions):
-        from ..warmup import compile_all_kernels
+        from ..warmup import compile_all_kernels, several_cores
 
-        compile_all_kernels()
+        compile_all_kernels(in_child_processes=several_cores())
         return tuple(numba_cache_dirs())
     return ()
 

@@ -71,7 +71,8 @@ def _direct_forward(first_image, last_image, x, w, b, pad_h, pad_w, y):
                     for s in range(0, grouped, 5):
                         # Five neighbouring taps in one pass: each output element is loaded and
                         # stored once for five multiply-adds, not once for each.
-                        a0, a1, a2, a3, a4 = w[k, c, r, s], w[k, c, r, s + 1], w[k, c, r, s + 2], w[k, c, r, s + 3], w[k, c, r, s + 4]
+                        a0, a1, a2, a3, a4 = (w[k, c, r, s], w[k, c, r, s + 1], w[k, c, r, s + 2],
+                                              w[k, c, r, s + 3], w[k, c, r, s + 4])
                         b0, b1, b2, b3, b4 = (w[other, c, r, s], w[other, c, r, s + 1], w[other, c, r, s + 2],
                                               w[other, c, r, s + 3], w[other, c, r, s + 4])
                         shift = row_shift + uint64(s)
@@ -116,8 +117,9 @@ def _direct_backward(first_image, last_image, dy, x, w, pad_h, pad_w, input_grad
     plane = (height + 2 * pad_h) * (in_w + 2 * pad_w)
     padded = np.empty((channels, plane), x.dtype)
     padded_dx = np.empty(plane, x.dtype)
+    # Each channel of dy, laid out flat on rows of width Wp, with four zeros before and after it for
+    # dx's gather, which reads up to four places beyond either end; the columns past Wo stay 0.
     lead = uint64(4)
-    # Four zeros before each row and the columns past Wo stay 0, so that they add nothing.
     grad_rows = np.zeros((out_channels, 4 + out_h * (in_w + 2 * pad_w) + 4), x.dtype)
     dw = np.zeros(w.shape, x.dtype)
     grouped = kernel_w - kernel_w % 5
@@ -183,7 +185,8 @@ def _direct_backward(first_image, last_image, dy, x, w, pad_h, pad_w, input_grad
                 for r in range(kernel_h):
                     row_shift = uint64(r) * width
                     for s in range(0, grouped, 5):
-                        w0, w1, w2, w3, w4 = w[k, c, r, s], w[k, c, r, s + 1], w[k, c, r, s + 2], w[k, c, r, s + 3], w[k, c, r, s + 4]
+                        w0, w1, w2, w3, w4 = (w[k, c, r, s], w[k, c, r, s + 1], w[k, c, r, s + 2],
+                                              w[k, c, r, s + 3], w[k, c, r, s + 4])
                         shift = row_shift + uint64(s)
                         for q in range(length + lead):
                             padded_dx[shift + q] += (w0 * grad[lead + q] + w1 * grad[lead - uint64(1) + q]
@@ -199,6 +202,7 @@ def _direct_backward(first_image, last_image, dy, x, w, pad_h, pad_w, input_grad
                 for col in range(uint64(in_w)):
                     dx[n, c, h, col] = padded_dx[start + col]
     return dw
+
 
 pad_image = cpu_kernel(_pad_image)
 # Fused multiply-adds (15-20% faster forward, measured); reassociating dw's sums lets the compiler

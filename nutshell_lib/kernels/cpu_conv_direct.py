@@ -56,6 +56,7 @@ def _direct_forward(first_image, last_image, x, w, b, pad_h, pad_w, y):
     padded = np.empty((channels, (x.shape[2] + 2 * pad_h) * (x.shape[3] + 2 * pad_w)), x.dtype)
     first_row = np.empty(length, x.dtype)
     second_row = np.empty(length, x.dtype)
+    grouped = kernel_w - kernel_w % 5  # taps in groups of five; the rest one at a time
     for n in range(first_image, last_image):
         pad_image(x, n, pad_h, pad_w, padded)
         for k in range(0, out_channels, 2):
@@ -67,7 +68,6 @@ def _direct_forward(first_image, last_image, x, w, b, pad_h, pad_w, y):
                 image = padded[c]
                 for r in range(kernel_h):
                     row_shift = uint64(r) * width
-                    grouped = kernel_w - kernel_w % 5
                     for s in range(0, grouped, 5):
                         # Five neighbouring taps in one pass: each output element is loaded and
                         # stored once for five multiply-adds, not once for each.

@@ -23,8 +23,8 @@ length, is padded to an odd number of cache lines.
 
 Tiles: output tile (ti, tj) is outputs [2ti, 2ti + 2) x [2tj, 2tj + 2) and reads the padded input's
 rows [2ti, 2ti + 4) and columns [2tj, 2tj + 4). Outputs past an odd Ho or Wo are computed and not
-written. Tile (ti, tj) of image n is column
-``(n * tiles_h + ti) * tiles_w + tj`` of V and M (n counted from the block's first image).
+written. Tile (ti, tj) of image n is column ``(n * tiles_h + ti) * tiles_w + tj`` of V and M
+(n counted from the block's first image).
 """
 from numba import uint64
 

@@ -139,18 +139,10 @@ def _is_direct(w, stride, padding) -> bool:
 def _is_winograd(w, stride, padding) -> bool:
     """A 3x3 kernel, stride 1, FAST_KERNEL_DTYPE, at least WINOGRAD_MIN_CHANNELS input channels
     and more filters than the direct kernels take: the forward pass by Winograd's F(2x2, 3x3) (see
-    ``winograd``). The backward pass stays with im2col: dx by Winograd (a convolution of dy) was
-    no faster than the products and col2im, measured."""
+    ``winograd``). The backward pass stays with im2col: dx and dw by Winograd were tried and gained
+    nothing on the whole backward pass (docs/benchmarks.md, "Five taps per pass, Winograd for 3x3")."""
     return (w.shape[2:] == (3, 3) and stride == (1, 1) and w.shape[1] >= WINOGRAD_MIN_CHANNELS
             and w.dtype == FAST_KERNEL_DTYPE and not _is_direct(w, stride, padding))
-
-
-def _winograd_chunk(w, out_shape) -> int:
-    """Images per chunk of a Winograd convolution with w (K, C, 3, 3) into out_shape: their
-    transformed tiles and products, 16 per tile and channel, each fit in COLUMN_CHUNK_ELEMENTS
-    (at least one image)."""
-    tiles_h, tiles_w = winograd.tile_counts(out_shape)
-    return max(1, COLUMN_CHUNK_ELEMENTS // (16 * max(w.shape[:2]) * tiles_h * tiles_w))
 
 
 def _column_elements(x, w, out_shape) -> int:
@@ -188,8 +180,7 @@ def _forward_cpu(x, w, b, stride, padding, out_shape):
     if _is_direct(w, stride, padding):
         run_in_blocks(direct_forward, x.shape[0], _column_elements(x, w, out_shape), x, w, b, *padding, y)
     elif _is_winograd(w, stride, padding):
-        _over_images(winograd.convolve_images, x, w, out_shape, x, winograd.transformed_filters(w), b, padding, y,
-                     _winograd_chunk(w, out_shape))
+        _over_images(winograd.convolve_images, x, w, out_shape, x, winograd.transformed_filters(w), b, padding, y)
     else:
         _over_images(_forward_images, x, w, out_shape, x, w, b, stride, padding, y)
     return y

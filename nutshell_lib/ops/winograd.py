@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.cpu_winograd import input_tiles, output_tiles
+from .threads import COLUMN_CHUNK_ELEMENTS
 
 
 def transformed_filters(w):
@@ -34,12 +35,14 @@ def _row_length(tiles):
     return (-(-tiles // 16) | 1) * 16
 
 
-def convolve_images(first_image, last_image, x, u, b, padding, y, chunk_images):
+def convolve_images(first_image, last_image, x, u, b, padding, y):
     """y[first_image:last_image] = the stride-1 3x3 convolution of those images of x (N, C, H, W)
     with the filters whose transform is u (16, K, C), plus b (K,), padded by ``padding`` (ph, pw);
-    y (N, K, Ho, Wo). ``chunk_images`` images at a time, so that the tiles stay in the cache. One
-    thread's share of a batch: the BLAS products run on the calling thread."""
+    y (N, K, Ho, Wo). A few images at a time, so that their transformed tiles and products (16 per
+    tile and channel) each fit in COLUMN_CHUNK_ELEMENTS and stay in the cache. One thread's share of
+    a batch: the BLAS products run on the calling thread."""
     tiles_h, tiles_w = tile_counts(y.shape)
+    chunk_images = max(1, COLUMN_CHUNK_ELEMENTS // (16 * max(u.shape[1:]) * tiles_h * tiles_w))
     padded = np.zeros((2 * tiles_h + 2, 2 * tiles_w + 2), x.dtype)
     row = _row_length(min(chunk_images, last_image - first_image) * tiles_h * tiles_w)
     v = np.empty((x.shape[1], 16, row), x.dtype)

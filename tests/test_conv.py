@@ -165,6 +165,22 @@ def test_large_batches_in_chunks_match_one_piece(monkeypatch, budget):
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
+@pytest.mark.parametrize("budget", [1, 16 * 4 * 4 * 4 * 2])
+def test_winograd_in_chunks_matches_the_loops(budget):
+    """A budget of 1 element: one image per chunk; two images' worth leaves a remainder of 1 in each
+    thread's block of 3 images (24 images, at most 8 blocks), and the tile arrays of a chunk are
+    reused by the next."""
+    rng = np.random.default_rng(6)
+    x, w, b = (rng.standard_normal(shape).astype(np.float32) for shape in ((24, 3, 7, 8), (4, 3, 3, 3), (4,)))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(winograd_module, "COLUMN_CHUNK_ELEMENTS", budget)
+        patch.setattr(conv_module, "DIRECT_MAX_FILTERS", 0)
+        patch.setattr(conv_module, "WINOGRAD_MIN_CHANNELS", 0)
+        y = conv2d(x, w, b, padding=1, device="cpu")
+    np.testing.assert_allclose(y, conv2d_loops(*(a.astype(np.float64) for a in (x, w, b)), (1, 1), (1, 1)),
+                               **tolerance(np.float32))
+
+
 def test_no_bias_means_zero_bias():
     rng = np.random.default_rng(1)
     x, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 3))

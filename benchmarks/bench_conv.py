@@ -2,7 +2,8 @@
 
 Run: ``python -m benchmarks.bench_conv``, on an idle machine. Each library is timed on the same
 arrays, its repeats back to back after a pause, and the median is reported. PyTorch, if
-importable, uses as many threads as Numba.
+importable, uses as many threads as Numba, and is timed in 7 rounds, each right next to
+nutshell_lib: the ratio quoted for a shape is the median of the rounds' ratios.
 
 On a shared, busy machine wall-clock times of multi-threaded code mostly measure waiting for the
 other threads to be scheduled. For numbers that do not depend on the load, run single-threaded and
@@ -87,8 +88,8 @@ MIN_SECONDS = 0.5
 
 
 def measure(runs, repeats, clock=time.perf_counter, warmup=2):
-    """Median seconds per run for each entry: each entry's runs back to back, after a pause, at least
-    ``repeats`` of them and at least MIN_SECONDS in all."""
+    """Median seconds per run for each entry, in the order given: each entry's runs back to back,
+    after a pause, at least ``repeats`` of them and at least MIN_SECONDS in all."""
     seconds = {}
     for name, run in runs.items():
         if name == "naive loops":  # seconds per run already: once is enough
@@ -109,26 +110,40 @@ def measure(runs, repeats, clock=time.perf_counter, warmup=2):
 
 
 def measure_rounds(runs, repeats, clock, rounds):
-    """``measure`` ``rounds`` times (the naive loops once): the median seconds per entry over the
-    rounds, and each round's nutshell_lib / PyTorch ratio (a busy machine moves single rounds)."""
-    per_round = [measure(runs, repeats, clock)]
-    runs = {name: run for name, run in runs.items() if name != "naive loops"}
-    per_round += [measure(runs, repeats, clock) for _ in range(rounds - 1)]
-    seconds = {name: statistics.median(r[name] for r in per_round if name in r) for name in per_round[0]}
+    """nutshell_lib and PyTorch ``rounds`` times, the other peers once (with the first round):
+    the median seconds per entry over its rounds, and each round's nutshell_lib / PyTorch ratio.
+
+    The machine's speed drifts from second to second, so a ratio is only fair between runs taken
+    close together: in every round PyTorch runs right next to nutshell_lib, and first in every
+    other round, so that neither always inherits the other's warm caches or spinning threads."""
+    pair = [name for name in ("nutshell_lib", "PyTorch CPU") if name in runs]
+    others = {name: run for name, run in runs.items() if name not in pair}
+    per_round = []
+    for index in range(rounds):
+        order = pair if index % 2 == 0 else pair[::-1]
+        per_round.append(measure({name: runs[name] for name in order}, repeats, clock))
+    per_round[0].update(measure(others, repeats, clock))
+    seconds = {name: statistics.median(r[name] for r in per_round if name in r) for name in runs}
     ratios = [r["nutshell_lib"] / r["PyTorch CPU"] for r in per_round if "PyTorch CPU" in r]
     return seconds, ratios
 
 
-def main(repeats: int = 7, dtype=np.float32, cpu_time: bool = False, rounds: int = 3) -> None:
+def _ratio_cell(ratios) -> str:
+    if not ratios:
+        return "-"
+    return f"**{statistics.median(ratios):.2f}**: " + " ".join(f"{r:.2f}" for r in ratios)
+
+
+def main(repeats: int = 7, dtype=np.float32, cpu_time: bool = False, rounds: int = 7) -> None:
     if cpu_time and numba.get_num_threads() != 1:
         raise SystemExit("--cpu-time counts the calling thread only: set NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1")
     clock = time.thread_time if cpu_time else time.perf_counter
     rng = np.random.default_rng(0)
     print(f"conv2d forward+backward, {np.dtype(dtype).name}, {numba.get_num_threads()} threads, "
           f"median {'CPU' if cpu_time else 'wall-clock'} time of at least {repeats} runs and {MIN_SECONDS} s, "
-          f"then the median of {rounds} such rounds")
+          f"then the median of {rounds} such rounds (PyTorch's alongside, the other peers once)")
     print("| shape | x * w, stride, pad | nutshell_lib ms | GFLOP/s | NumPy im2col ms (x) | naive ms (x) | PyTorch ms (x) "
-          "| nutshell / PyTorch, per round |")
+          "| nutshell / PyTorch: median of the rounds, each round |")
     print("|---|---|---|---|---|---|---|---|")
     torch_ratios = []
     for name, x_shape, w_shape, stride, padding in SHAPES:
@@ -146,15 +161,15 @@ def main(repeats: int = 7, dtype=np.float32, cpu_time: bool = False, rounds: int
                 return "-"
             return f"{seconds[peer] * 1e3:.1f} ({seconds[peer] / ours:.2f}x)"
 
-        if "PyTorch CPU" in seconds:
-            torch_ratios.append(ours / seconds["PyTorch CPU"])
+        if round_ratios:
+            torch_ratios.append(statistics.median(round_ratios))
         print(f"| {name} | {x_shape} * {w_shape}, {stride}, {padding} | {ours * 1e3:.1f} | {flops / ours / 1e9:.0f} | "
               f"{cell('NumPy im2col')} | {cell('naive loops')} | {cell('PyTorch CPU')} | "
-              f"{' '.join(f'{r:.2f}' for r in round_ratios) or '-'} |")
+              f"{_ratio_cell(round_ratios)} |")
     print("(x) = peer time / nutshell_lib time: above 1 means nutshell_lib is faster.")
     if torch_ratios:
         geomean = float(np.exp(np.mean(np.log(torch_ratios))))
-        print(f"Geometric mean of nutshell_lib time / PyTorch time: {geomean:.2f}; highest {max(torch_ratios):.2f} "
+        print(f"Geometric mean over the shapes of the median nutshell_lib / PyTorch ratio: {geomean:.2f}; highest {max(torch_ratios):.2f} "
               f"(targets: <= 1.0 and no shape above 1.5)")
     else:
         print("PyTorch is not installed: no PyTorch column.")
@@ -163,7 +178,7 @@ def main(repeats: int = 7, dtype=np.float32, cpu_time: bool = False, rounds: int
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--cpu-time", action="store_true", help="time the calling thread's CPU time (single-threaded runs only)")
     arguments = parser.parse_args()
     main(arguments.repeats, cpu_time=arguments.cpu_time, rounds=arguments.rounds)

@@ -2,7 +2,7 @@
 
 Run: ``python -m benchmarks.bench_conv``, on an idle machine. Each library is timed on the same
 arrays, its repeats back to back after a pause, and the median is reported. PyTorch, if
-importable, uses as many threads as Numba, and is timed in 7 rounds, each right next to
+importable, uses as many threads as Numba, and is timed in ROUNDS rounds, each right next to
 nutshell_lib: the ratio quoted for a shape is the median of the rounds' ratios.
 
 On a shared, busy machine wall-clock times of multi-threaded code mostly measure waiting for the
@@ -85,6 +85,7 @@ def peers(x, w, b, dy, stride, padding, name):
 # pause between libraries keeps one library's spinning threads from slowing the next one down.
 SETTLE_SECONDS = 0.3
 MIN_SECONDS = 0.5
+ROUNDS = 7
 
 
 def measure(runs, repeats, clock=time.perf_counter, warmup=2):
@@ -128,13 +129,7 @@ def measure_rounds(runs, repeats, clock, rounds):
     return seconds, ratios
 
 
-def _ratio_cell(ratios) -> str:
-    if not ratios:
-        return "-"
-    return f"**{statistics.median(ratios):.2f}**: " + " ".join(f"{r:.2f}" for r in ratios)
-
-
-def main(repeats: int = 7, dtype=np.float32, cpu_time: bool = False, rounds: int = 7) -> None:
+def main(repeats: int = 7, dtype=np.float32, cpu_time: bool = False, rounds: int = ROUNDS) -> None:
     if cpu_time and numba.get_num_threads() != 1:
         raise SystemExit("--cpu-time counts the calling thread only: set NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1")
     clock = time.thread_time if cpu_time else time.perf_counter
@@ -161,11 +156,13 @@ def main(repeats: int = 7, dtype=np.float32, cpu_time: bool = False, rounds: int
                 return "-"
             return f"{seconds[peer] * 1e3:.1f} ({seconds[peer] / ours:.2f}x)"
 
+        ratio_cell = "-"
         if round_ratios:
             torch_ratios.append(statistics.median(round_ratios))
+            ratio_cell = f"**{torch_ratios[-1]:.2f}**: " + " ".join(f"{r:.2f}" for r in round_ratios)
         print(f"| {name} | {x_shape} * {w_shape}, {stride}, {padding} | {ours * 1e3:.1f} | {flops / ours / 1e9:.0f} | "
               f"{cell('NumPy im2col')} | {cell('naive loops')} | {cell('PyTorch CPU')} | "
-              f"{_ratio_cell(round_ratios)} |")
+              f"{ratio_cell} |")
     print("(x) = peer time / nutshell_lib time: above 1 means nutshell_lib is faster.")
     if torch_ratios:
         geomean = float(np.exp(np.mean(np.log(torch_ratios))))
@@ -178,7 +175,7 @@ def main(repeats: int = 7, dtype=np.float32, cpu_time: bool = False, rounds: int
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--cpu-time", action="store_true", help="time the calling thread's CPU time (single-threaded runs only)")
     arguments = parser.parse_args()
     main(arguments.repeats, cpu_time=arguments.cpu_time, rounds=arguments.rounds)
